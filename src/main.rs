@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(interlock::cli::main(std::env::args_os()));
+}

@@ -1,0 +1,86 @@
+//! Reports: the findings of one run and what the run covered, rendered for
+//! people (human), scripts (json) and code scanning (sarif).
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+
+/// What a run covered, for the summary line and the JSON `summary` object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Source files (or input files) the run read.
+    pub files: usize,
+    /// Executions explored (0 for static analyses).
+    pub executions: u64,
+    /// False when exploration stopped at a bound or limit before covering everything.
+    pub complete: bool,
+    /// Why the run is incomplete, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
+    /// The engine that ran the program (`loom` or `std`), for dynamic runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// The preemption bound used by the loom engine, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preemption_bound: Option<usize>,
+}
+
+/// The result of one command or one model run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// Command-specific top-level JSON fields (the banker's `safe`, `safe_sequence`, ...).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Text shown before the findings in the human report (the banker's tables, ...).
+    pub preamble: Vec<String>,
+}
+
+impl Report {
+    pub fn new(findings: Vec<Finding>, summary: Summary) -> Self {
+        Report {
+            findings,
+            summary,
+            ..Report::default()
+        }
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// No finding of error severity.
+    pub fn is_clean(&self) -> bool {
+        !self.has_errors()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+}
+
+/// Output formats of every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Sarif,
+}
+
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+/// Renders a report; `color` asks for terminal colours in the human format.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human::render(report, color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+    }
+}
