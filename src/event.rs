@@ -192,7 +192,10 @@ pub enum Action {
         value: Option<u64>,
     },
     /// An atomic read-modify-write (`fetch_add`, `swap`, a successful `compare_exchange`).
-    AtomicRmw { atomic: ObjectId, order: MemoryOrder },
+    AtomicRmw {
+        atomic: ObjectId,
+        order: MemoryOrder,
+    },
     /// A memory fence.
     Fence { order: MemoryOrder },
     /// A read of non-atomic shared state.
@@ -292,8 +295,12 @@ impl Trace {
             Action::Spawn { child } => format!("spawn {}", self.agent_name(*child)),
             Action::Join { child } => format!("join {}", self.agent_name(*child)),
             Action::LockRequest { lock, mode } => match (self.object_kind(*lock), mode) {
-                (Some(ObjectKind::RwLock), LockMode::Shared) => format!("wait to read {}", name(lock)),
-                (Some(ObjectKind::RwLock), LockMode::Exclusive) => format!("wait to write {}", name(lock)),
+                (Some(ObjectKind::RwLock), LockMode::Shared) => {
+                    format!("wait to read {}", name(lock))
+                }
+                (Some(ObjectKind::RwLock), LockMode::Exclusive) => {
+                    format!("wait to write {}", name(lock))
+                }
                 _ => format!("wait for {}", name(lock)),
             },
             Action::LockAcquire { lock, mode } => match (self.object_kind(*lock), mode) {
@@ -307,17 +314,29 @@ impl Trace {
             }
             Action::CondvarWake { condvar, .. } => format!("wake from {}", name(condvar)),
             Action::CondvarNotify { condvar, all } => {
-                format!("{} {}", if *all { "notify_all" } else { "notify_one" }, name(condvar))
+                format!(
+                    "{} {}",
+                    if *all { "notify_all" } else { "notify_one" },
+                    name(condvar)
+                )
             }
             Action::BarrierArrive { barrier, .. } => format!("arrive at {}", name(barrier)),
             Action::BarrierDepart { barrier, .. } => format!("leave {}", name(barrier)),
             Action::Send { channel, .. } => format!("send on {}", name(channel)),
             Action::Receive { channel, .. } => format!("receive on {}", name(channel)),
-            Action::AtomicLoad { atomic, order, value } => match value {
+            Action::AtomicLoad {
+                atomic,
+                order,
+                value,
+            } => match value {
                 Some(v) => format!("load {} ({order:?}) = {v}", name(atomic)),
                 None => format!("load {} ({order:?})", name(atomic)),
             },
-            Action::AtomicStore { atomic, order, value } => match value {
+            Action::AtomicStore {
+                atomic,
+                order,
+                value,
+            } => match value {
                 Some(v) => format!("store {} = {v} ({order:?})", name(atomic)),
                 None => format!("store {} ({order:?})", name(atomic)),
             },
@@ -325,10 +344,18 @@ impl Trace {
             Action::Fence { order } => format!("fence ({order:?})"),
             Action::Read { cell } => format!("read {}", name(cell)),
             Action::Write { cell } => format!("write {}", name(cell)),
-            Action::ResourceClaim { resource, max } => format!("claim up to {max} of {}", name(resource)),
-            Action::ResourceRequest { resource, units } => format!("request {units} of {}", name(resource)),
-            Action::ResourceAcquire { resource, units } => format!("take {units} of {}", name(resource)),
-            Action::ResourceRelease { resource, units } => format!("give back {units} of {}", name(resource)),
+            Action::ResourceClaim { resource, max } => {
+                format!("claim up to {max} of {}", name(resource))
+            }
+            Action::ResourceRequest { resource, units } => {
+                format!("request {units} of {}", name(resource))
+            }
+            Action::ResourceAcquire { resource, units } => {
+                format!("take {units} of {}", name(resource))
+            }
+            Action::ResourceRelease { resource, units } => {
+                format!("give back {units} of {}", name(resource))
+            }
             Action::Panic { message } => format!("panic: {message}"),
         }
     }

@@ -291,7 +291,10 @@ pub fn dedup(findings: &mut Vec<Finding>) {
         let (kind, places) = f.identity();
         let key: (Kind, Vec<(String, u32, u32)>) = (
             kind,
-            places.into_iter().map(|(f, l, c)| (f.to_string(), l, c)).collect(),
+            places
+                .into_iter()
+                .map(|(f, l, c)| (f.to_string(), l, c))
+                .collect(),
         );
         seen.insert(key)
     });
@@ -318,8 +321,14 @@ mod tests {
     fn dedup_keeps_the_first_of_the_same_bug_in_any_location_order() {
         let a = Site::new("a.rs", 1, 1);
         let b = Site::new("a.rs", 2, 1);
-        let first = Finding::new(Kind::DataRace, "one").at(&a, "x").at(&b, "y").in_execution(1);
-        let again = Finding::new(Kind::DataRace, "two").at(&b, "y").at(&a, "x").in_execution(5);
+        let first = Finding::new(Kind::DataRace, "one")
+            .at(&a, "x")
+            .at(&b, "y")
+            .in_execution(1);
+        let again = Finding::new(Kind::DataRace, "two")
+            .at(&b, "y")
+            .at(&a, "x")
+            .in_execution(5);
         let other = Finding::new(Kind::Deadlock, "three").at(&a, "x");
         let mut findings = vec![first.clone(), again, other.clone()];
         dedup(&mut findings);

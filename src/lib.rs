@@ -17,3 +17,15 @@ pub mod cli;
 
 pub use finding::{Finding, Kind, Severity};
 pub use report::Report;
+pub mod cell;
+pub mod runtime;
+pub mod sync;
+pub mod thread;
+
+pub use runtime::{model, Builder, Engine};
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&report::render(self, report::Format::Human, false))
+    }
+}

@@ -95,7 +95,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_CLEAN };
+            return if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_CLEAN
+            };
         }
     };
     let result = match cli.command {
@@ -142,14 +146,17 @@ pub fn emit(report: &Report, output: &OutputArgs) -> Result<i32, Failure> {
     let color = output.output.is_none() && std::io::stdout().is_terminal();
     let text = crate::report::render(report, format, color);
     match &output.output {
-        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|e| {
-            InputError::new(format!("cannot write `{}`: {e}", path.display()))
-        })?,
+        Some(path) => std::fs::write(path, text.as_bytes())
+            .map_err(|e| InputError::new(format!("cannot write `{}`: {e}", path.display())))?,
         None => {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         }
     }
-    Ok(if report.has_errors() { EXIT_FINDINGS } else { EXIT_CLEAN })
+    Ok(if report.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }

@@ -55,13 +55,16 @@ impl InputError {
     }
 
     /// Reads a file, turning I/O failures into errors that name the path.
-    pub fn read(path: &Path) -> Result<String, InputError> {
+    pub fn read(path: &Path) -> Result<String, Box<InputError>> {
         std::fs::read_to_string(path).map_err(|e| {
             let what = match e.kind() {
                 std::io::ErrorKind::NotFound => "no such file".to_string(),
                 _ => e.to_string(),
             };
-            InputError::new(format!("cannot read `{}`: {what}", path.display()))
+            Box::new(InputError::new(format!(
+                "cannot read `{}`: {what}",
+                path.display()
+            )))
         })
     }
 

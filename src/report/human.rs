@@ -1,3 +1,641 @@
-//! (in progress)
-use super::Report;
-pub fn render(_report: &Report, _color: bool) -> String { String::new() }
+//! The report for people: the preamble, each finding as a diagnostic with
+//! source snippets, the interleaving that explains it thread by thread, and a
+//! closing line that says what was found and what was covered.
+//!
+//! Output is deterministic for a given report, working directory and width:
+//! files are read relative to the current directory, and the width comes from
+//! `COLUMNS` (100 when unset).
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Report, Summary};
+use crate::finding::{Finding, Severity, TraceStep};
+
+/// Width used when `COLUMNS` is unset or unusable.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// More agents than this and the interleaving is listed one step per line.
+const MAX_TABLE_AGENTS: usize = 5;
+
+/// Renders the report for a terminal (`color`) or for a log or file.
+pub fn render(report: &Report, color: bool) -> String {
+    render_with_width(report, color, terminal_width())
+}
+
+/// [`render`] at a given width (columns), independent of the environment.
+pub fn render_with_width(report: &Report, color: bool, width: usize) -> String {
+    let width = width.clamp(40, 400);
+    let style = Style { color };
+    let mut sources = SourceCache::default();
+    let mut out = String::new();
+
+    for line in &report.preamble {
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !report.preamble.is_empty() {
+        out.push('\n');
+    }
+
+    for finding in &report.findings {
+        render_finding(&mut out, finding, &mut sources, style, width);
+        out.push('\n');
+    }
+
+    render_summary(&mut out, report, style);
+    out
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy)]
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(self, severity: Severity, text: &str) -> String {
+        match severity {
+            Severity::Error => self.paint("1;31", text),
+            Severity::Warning => self.paint("1;33", text),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Source files
+
+/// File contents read once per render; `None` for a file that cannot be read.
+#[derive(Default)]
+struct SourceCache {
+    files: HashMap<String, Option<Arc<str>>>,
+}
+
+impl SourceCache {
+    fn get(&mut self, file: &str) -> Option<Arc<str>> {
+        self.files
+            .entry(file.to_string())
+            .or_insert_with(|| std::fs::read_to_string(file).ok().map(Arc::from))
+            .clone()
+    }
+}
+
+/// Byte range of the text a location points at: from its line and column to
+/// the end of the expression there. `None` when the line is out of range.
+fn span_of(text: &str, line: u32, column: u32) -> Option<(usize, usize)> {
+    if line == 0 {
+        return None;
+    }
+    let mut start = 0usize;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    if start > text.len() || (start == text.len() && line > 1) {
+        return None;
+    }
+    let rest = &text[start..];
+    let line_text = rest.split('\n').next().unwrap_or("").trim_end_matches('\r');
+    let col = if column == 0 {
+        line_text.len() - line_text.trim_start().len()
+    } else {
+        line_text
+            .char_indices()
+            .nth(column as usize - 1)
+            .map_or(line_text.len(), |(i, _)| i)
+    };
+    let tail = &line_text[col..];
+    let mut len = expression_len(tail);
+    if len == 0 {
+        len = tail.chars().next().map_or(0, char::len_utf8);
+    }
+    Some((start + col, len))
+}
+
+/// The length of the expression at the start of `text`: up to whitespace,
+/// `;`, `,` or `{` outside brackets, or an unmatched closing bracket.
+fn expression_len(text: &str) -> usize {
+    let mut depth = 0usize;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '(' | '[' => depth += 1,
+            ')' | ']' => {
+                if depth == 0 {
+                    return i;
+                }
+                depth -= 1;
+            }
+            ';' | ',' | '{' if depth == 0 => return i,
+            c if c.is_whitespace() && depth == 0 => return i,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Several files seen as one source: each file at its own base offset, so
+/// that one diagnostic can show labels in all of them.
+struct MultiSource {
+    files: Vec<(String, usize, Arc<str>)>,
+    end: usize,
+}
+
+impl MultiSource {
+    fn new() -> Self {
+        MultiSource {
+            files: Vec::new(),
+            end: 0,
+        }
+    }
+
+    /// The base offset of `name`, adding it with `text` when it is new.
+    fn base(&mut self, name: &str, text: &Arc<str>) -> usize {
+        if let Some((_, base, _)) = self.files.iter().find(|(n, _, _)| n == name) {
+            return *base;
+        }
+        let base = self.end;
+        self.end = base + text.len() + 1;
+        self.files.push((name.to_string(), base, text.clone()));
+        base
+    }
+}
+
+impl SourceCode for MultiSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let offset = span.offset();
+        let (name, base, text) = self
+            .files
+            .iter()
+            .find(|(_, base, text)| offset >= *base && offset + span.len() <= base + text.len())
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((offset - base).into(), span.len());
+        let contents =
+            text.as_ref()
+                .read_span(&local, context_lines_before, context_lines_after)?;
+        let global = SourceSpan::new(
+            (contents.span().offset() + base).into(),
+            contents.span().len(),
+        );
+        Ok(Box::new(MietteSpanContents::new_named(
+            name.clone(),
+            contents.data(),
+            global,
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Findings
+
+/// A finding as miette sees it: code, severity, message and labelled spans.
+struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    code: String,
+    source: Option<MultiSource>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindingDiagnostic")
+            .field("code", &self.code)
+            .field("message", &self.finding.message)
+            .finish()
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+}
+
+fn render_finding(
+    out: &mut String,
+    finding: &Finding,
+    sources: &mut SourceCache,
+    style: Style,
+    width: usize,
+) {
+    let mut source = MultiSource::new();
+    let mut labels = Vec::new();
+    let mut unplaced = Vec::new();
+    for (i, location) in finding.locations.iter().enumerate() {
+        let placed = sources.get(&location.file).and_then(|text| {
+            let (start, len) = span_of(&text, location.line, location.column)?;
+            let base = source.base(&location.file, &text);
+            Some(SourceSpan::new((base + start).into(), len))
+        });
+        match placed {
+            Some(span) => {
+                let label = Some(location.label.clone()).filter(|l| !l.is_empty());
+                labels.push(if i == 0 {
+                    LabeledSpan::new_primary_with_span(label, span)
+                } else {
+                    LabeledSpan::new_with_span(label, span)
+                });
+            }
+            None => unplaced.push(location),
+        }
+    }
+
+    let diagnostic = FindingDiagnostic {
+        finding,
+        code: format!("{}[interlock::{}]", finding.severity, finding.kind),
+        source: (!labels.is_empty()).then_some(source),
+        labels,
+    };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_urls(false)
+        .with_width(width);
+    let mut text = String::new();
+    if handler.render_report(&mut text, &diagnostic).is_err() {
+        // A snippet that cannot be drawn still leaves a readable finding.
+        text = format!("{}\n\n  {}\n", diagnostic.code, finding.message);
+    }
+    out.push_str(text.trim_end_matches('\n'));
+    out.push('\n');
+
+    for location in unplaced {
+        // A place with no line (a whole input file) is named by its file alone.
+        let mut line = if location.line == 0 {
+            format!("  --> {}", location.file)
+        } else {
+            format!(
+                "  --> {}:{}:{}",
+                location.file, location.line, location.column
+            )
+        };
+        if !location.label.is_empty() {
+            line.push_str(": ");
+            line.push_str(&location.label);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(help) = &finding.help {
+        push_wrapped(out, &style.paint("36", "help:"), "help:", help, width);
+    }
+    for note in &finding.notes {
+        push_wrapped(out, &style.paint("1", "note:"), "note:", note, width);
+    }
+    if let Some(execution) = finding.execution {
+        let note = format!("first seen in execution {execution}");
+        push_wrapped(out, &style.paint("1", "note:"), "note:", &note, width);
+    }
+    if let Some(trace) = finding.trace.as_deref().filter(|t| !t.is_empty()) {
+        out.push('\n');
+        render_trace(out, trace, finding.severity, style, width);
+    }
+}
+
+/// `  tag text`, wrapped at `width` with continuation lines under the text.
+fn push_wrapped(out: &mut String, painted_tag: &str, tag: &str, text: &str, width: usize) {
+    let indent = " ".repeat(2 + tag.chars().count() + 1);
+    let room = width.saturating_sub(indent.len()).max(20);
+    let mut first = true;
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+                push_line(out, &mut first, painted_tag, &indent, &line);
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        push_line(out, &mut first, painted_tag, &indent, &line);
+    }
+}
+
+fn push_line(out: &mut String, first: &mut bool, painted_tag: &str, indent: &str, line: &str) {
+    if *first {
+        out.push_str("  ");
+        out.push_str(painted_tag);
+        out.push(' ');
+        *first = false;
+    } else {
+        out.push_str(indent);
+    }
+    out.push_str(line);
+    out.push('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Interleavings
+
+fn step_text(step: &TraceStep, file: &str) -> String {
+    if step.line == 0 || file.is_empty() {
+        step.action.clone()
+    } else {
+        format!("{} ({}:{})", step.action, file, step.line)
+    }
+}
+
+fn width_of(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The last component of a path.
+fn base_name(file: &str) -> &str {
+    file.rsplit(['/', '\\']).next().unwrap_or(file)
+}
+
+/// The trace's files by their base names, unless two of them share one.
+fn short_names(trace: &[TraceStep]) -> Option<Vec<&str>> {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for step in trace {
+        let short = base_name(&step.file);
+        if *seen.entry(short).or_insert(&step.file) != step.file {
+            return None;
+        }
+    }
+    Some(trace.iter().map(|s| base_name(&s.file)).collect())
+}
+
+/// The interleaving as a table with a column per agent and a row per step,
+/// or, with many agents or too little width, as one line per step.
+fn render_trace(
+    out: &mut String,
+    trace: &[TraceStep],
+    severity: Severity,
+    style: Style,
+    width: usize,
+) {
+    let mut agents: Vec<&str> = Vec::new();
+    for step in trace {
+        if !agents.contains(&step.agent.as_str()) {
+            agents.push(&step.agent);
+        }
+    }
+    let marker = "▶";
+    let mut heading = format!(
+        "  interleaving ({}, {}",
+        plural(agents.len() as u64, "agent", "agents"),
+        plural(trace.len() as u64, "step", "steps"),
+    );
+    if trace.iter().any(|s| s.highlight) {
+        heading.push_str(&format!("; {marker} marks the steps this finding is about"));
+    }
+    heading.push_str("):\n");
+    out.push_str(&heading);
+
+    let full: Vec<String> = trace.iter().map(|s| step_text(s, &s.file)).collect();
+    if agents.len() <= MAX_TABLE_AGENTS {
+        let mut candidates = vec![full.clone()];
+        if let Some(short) = short_names(trace) {
+            candidates.push(
+                trace
+                    .iter()
+                    .zip(short)
+                    .map(|(s, f)| step_text(s, f))
+                    .collect(),
+            );
+        }
+        for cells in &candidates {
+            if let Some(table) = trace_table(trace, &agents, cells, severity, style, width) {
+                out.push_str(&table);
+                return;
+            }
+        }
+    }
+
+    let number_width = trace.len().to_string().len();
+    for (i, (step, cell)) in trace.iter().zip(&full).enumerate() {
+        let mark = if step.highlight {
+            style.severity(severity, marker)
+        } else {
+            " ".to_string()
+        };
+        out.push_str(&format!(
+            "  {:>nw$} {mark} {}: {cell}\n",
+            i + 1,
+            step.agent,
+            nw = number_width
+        ));
+    }
+}
+
+/// The table, or `None` when it is wider than `width`.
+fn trace_table(
+    trace: &[TraceStep],
+    agents: &[&str],
+    cells: &[String],
+    severity: Severity,
+    style: Style,
+    width: usize,
+) -> Option<String> {
+    let number_width = trace.len().to_string().len();
+    // Each column: a marker slot of 2, then the widest cell or agent name.
+    let columns: Vec<usize> = agents
+        .iter()
+        .map(|agent| {
+            trace
+                .iter()
+                .zip(cells)
+                .filter(|(s, _)| s.agent == *agent)
+                .map(|(_, c)| 2 + width_of(c))
+                .chain(std::iter::once(2 + width_of(agent)))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let table_width = 3 + number_width + columns.iter().map(|w| w + 3).sum::<usize>();
+    if table_width > width {
+        return None;
+    }
+
+    let mut out = String::new();
+    let mut line = format!("  {} ", " ".repeat(number_width));
+    for (agent, w) in agents.iter().zip(&columns) {
+        line.push_str("│ ");
+        line.push_str(&style.paint("1", &pad(&format!("  {agent}"), *w)));
+        line.push(' ');
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    let mut rule = format!("  {}─", "─".repeat(number_width));
+    for w in &columns {
+        rule.push_str(&format!("┼{}", "─".repeat(w + 2)));
+    }
+    out.push_str(&rule);
+    out.push('\n');
+
+    for (i, (step, cell)) in trace.iter().zip(cells).enumerate() {
+        let mut line = format!("  {:>nw$} ", i + 1, nw = number_width);
+        for (agent, w) in agents.iter().zip(&columns) {
+            line.push_str("│ ");
+            if step.agent == *agent {
+                if step.highlight {
+                    line.push_str(&style.severity(severity, "▶"));
+                    line.push(' ');
+                    line.push_str(&style.paint("1", &pad(cell, w - 2)));
+                } else {
+                    line.push_str(&pad(&format!("  {cell}"), *w));
+                }
+            } else {
+                line.push_str(&" ".repeat(*w));
+            }
+            line.push(' ');
+        }
+        // Trailing padding and an empty last column are trimmed; with colour
+        // the padding sits inside the escape codes, which is harmless.
+        out.push_str(line.trim_end().trim_end_matches('│').trim_end());
+        out.push('\n');
+    }
+    Some(out)
+}
+
+fn pad(text: &str, w: usize) -> String {
+    let n = width_of(text);
+    if n >= w {
+        text.to_string()
+    } else {
+        format!("{text}{}", " ".repeat(w - n))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Summary
+
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the run covered: `3 files (1200 executions, loom engine, preemption bound 2)`.
+fn coverage(summary: &Summary) -> String {
+    let mut details = Vec::new();
+    if summary.executions > 0 {
+        details.push(plural(summary.executions, "execution", "executions"));
+    }
+    if let Some(engine) = &summary.engine {
+        details.push(format!("{engine} engine"));
+    }
+    if let Some(bound) = summary.preemption_bound {
+        details.push(format!("preemption bound {bound}"));
+    }
+    // A model run from a test reads no files: say what ran instead.
+    let files = match summary.files {
+        0 if summary.executions > 0 => "the model".to_string(),
+        n => plural(n as u64, "file", "files"),
+    };
+    if details.is_empty() {
+        files
+    } else {
+        format!("{files} ({})", details.join(", "))
+    }
+}
+
+fn render_summary(out: &mut String, report: &Report, style: Style) {
+    let summary = &report.summary;
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    if report.findings.is_empty() {
+        let line = format!("no concurrency bugs found in {}", coverage(summary));
+        out.push_str(&style.paint("1;32", &line));
+    } else {
+        let counts = format!(
+            "{}, {}",
+            plural(errors as u64, "error", "errors"),
+            plural(warnings as u64, "warning", "warnings")
+        );
+        let counts = if errors > 0 {
+            style.severity(Severity::Error, &counts)
+        } else {
+            style.severity(Severity::Warning, &counts)
+        };
+        out.push_str(&format!("{counts} in {}", coverage(summary)));
+    }
+    out.push('\n');
+    if !summary.complete {
+        let reason = summary
+            .incomplete_reason
+            .as_deref()
+            .unwrap_or("a bound or limit was reached");
+        let line = format!(
+            "exploration stopped early: {reason}; interleavings past that point were not checked"
+        );
+        out.push_str(&style.paint("33", &line));
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_the_expression_at_a_column() {
+        let text = "fn main() {\n    let g = m.lock().unwrap();\n}\n";
+        let (start, len) = span_of(text, 2, 13).unwrap();
+        assert_eq!(&text[start..start + len], "m.lock().unwrap()");
+        let (start, len) = span_of(text, 2, 0).unwrap();
+        assert_eq!(&text[start..start + len], "let");
+        assert!(span_of(text, 9, 1).is_none());
+        assert!(span_of(text, 0, 1).is_none());
+    }
+}

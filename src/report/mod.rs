@@ -58,8 +58,16 @@ impl Report {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 
+    /// The contract's JSON (`interlock --format json`).
+    pub fn to_json(&self) -> String {
+        json::render(self)
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 }
 

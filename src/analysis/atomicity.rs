@@ -1,0 +1,182 @@
+//! Atomicity violations: a thread reads a location, another thread writes
+//! it, and the first thread then writes it back, acting on what it read.
+//! That is a lost update (`load` then `store`) or a check-then-act across
+//! two critical sections, and it is a bug even when no assertion notices.
+//!
+//! The check is one pass over the trace. For every thread and location it
+//! remembers the thread's last access; a write whose previous access by the
+//! same thread was a read, with another thread's write in between, is
+//! reported. Read-modify-writes (`fetch_add`, a successful
+//! `compare_exchange`) are atomic: they are the fix, never the bug.
+
+use std::collections::HashMap;
+
+use super::happens_before::trace_steps;
+use crate::event::{Action, AgentId, ObjectId, Trace};
+use crate::finding::{Finding, Kind};
+
+#[derive(Clone, Copy)]
+enum Access {
+    /// A plain read (a load, a `Deref` of a guard, a cell read) at this event.
+    Read(usize),
+    /// A write or an atomic read-modify-write.
+    Write,
+}
+
+/// How an event touches a location, if it does.
+fn access(action: &Action) -> Option<(ObjectId, bool, bool)> {
+    // (location, reads, writes)
+    match action {
+        Action::AtomicLoad { atomic, .. } => Some((*atomic, true, false)),
+        Action::AtomicStore { atomic, .. } => Some((*atomic, false, true)),
+        Action::AtomicRmw { atomic, .. } => Some((*atomic, true, true)),
+        Action::Read { cell } => Some((*cell, true, false)),
+        Action::Write { cell } => Some((*cell, false, true)),
+        _ => None,
+    }
+}
+
+pub fn atomicity_violations(trace: &Trace) -> Vec<Finding> {
+    let mut last: HashMap<(AgentId, ObjectId), Access> = HashMap::new();
+    // The latest write to each location: (event index, agent).
+    let mut latest_write: HashMap<ObjectId, (usize, AgentId)> = HashMap::new();
+    let mut findings = Vec::new();
+    for (index, event) in trace.events.iter().enumerate() {
+        let Some((location, reads, writes)) = access(&event.action) else {
+            continue;
+        };
+        let agent = event.agent;
+        if writes && !reads {
+            if let Some(Access::Read(read)) = last.get(&(agent, location)) {
+                if let Some(&(between, writer)) = latest_write.get(&location) {
+                    if between > *read && writer != agent {
+                        findings.push(violation(trace, *read, between, index));
+                    }
+                }
+            }
+        }
+        let now = if writes {
+            Access::Write
+        } else {
+            Access::Read(index)
+        };
+        last.insert((agent, location), now);
+        if writes {
+            latest_write.insert(location, (index, agent));
+        }
+    }
+    findings
+}
+
+fn violation(trace: &Trace, read: usize, between: usize, write: usize) -> Finding {
+    let (r, b, w) = (
+        &trace.events[read],
+        &trace.events[between],
+        &trace.events[write],
+    );
+    let location = match access(&w.action) {
+        Some((id, _, _)) => trace.object_name(id).to_string(),
+        None => "?".to_string(),
+    };
+    let (who, other) = (trace.agent_name(r.agent), trace.agent_name(b.agent));
+    let atomic = matches!(w.action, Action::AtomicStore { .. });
+    let help = if atomic {
+        "make the read and the write one atomic step: `fetch_add`/`fetch_sub`, `fetch_update` or a `compare_exchange` loop"
+    } else {
+        "do the read and the write in one critical section: hold the lock from the check to the act"
+    };
+    Finding::new(
+        Kind::AtomicityViolation,
+        format!(
+            "{who} reads `{location}`, {other} writes it, then {who} writes back a value based on its stale read: {other}'s update is lost"
+        ),
+    )
+    .at(&w.site, format!("{who} writes `{location}` from a stale read"))
+    .at(&r.site, format!("{who} reads `{location}`"))
+    .at(&b.site, format!("{other} writes `{location}` in between"))
+    .with_trace(trace_steps(trace, &[read, between, write]))
+    .with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{MemoryOrder, ObjectKind, Site};
+
+    fn site(line: u32) -> Site {
+        Site::new("t.rs", line, 5)
+    }
+
+    fn load(atomic: ObjectId) -> Action {
+        Action::AtomicLoad {
+            atomic,
+            order: MemoryOrder::SeqCst,
+            value: None,
+        }
+    }
+
+    fn store(atomic: ObjectId) -> Action {
+        Action::AtomicStore {
+            atomic,
+            order: MemoryOrder::SeqCst,
+            value: None,
+        }
+    }
+
+    #[test]
+    fn load_then_store_with_a_write_between_is_a_lost_update() {
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("main"), t.thread("thread 1"));
+        let x = t.object(ObjectKind::Atomic, "counter", site(1));
+        t.push(a, load(x), site(10));
+        t.push(b, load(x), site(10));
+        t.push(b, store(x), site(11));
+        t.push(a, store(x), site(11));
+        let found = atomicity_violations(&t);
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        assert_eq!(f.kind, Kind::AtomicityViolation);
+        assert_eq!(f.locations[0].line, 11);
+        assert_eq!(f.locations[1].line, 10);
+        assert!(f.message.contains("`counter`"));
+    }
+
+    #[test]
+    fn load_then_store_without_interference_is_clean() {
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("main"), t.thread("thread 1"));
+        let x = t.object(ObjectKind::Atomic, "counter", site(1));
+        t.push(a, load(x), site(10));
+        t.push(a, store(x), site(11));
+        t.push(b, load(x), site(10));
+        t.push(b, store(x), site(11));
+        assert!(atomicity_violations(&t).is_empty());
+    }
+
+    #[test]
+    fn read_modify_writes_are_never_the_bug() {
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("main"), t.thread("thread 1"));
+        let x = t.object(ObjectKind::Atomic, "counter", site(1));
+        let rmw = |atomic| Action::AtomicRmw {
+            atomic,
+            order: MemoryOrder::SeqCst,
+        };
+        t.push(a, load(x), site(9));
+        t.push(b, rmw(x), site(10));
+        t.push(a, rmw(x), site(10));
+        assert!(atomicity_violations(&t).is_empty());
+    }
+
+    #[test]
+    fn check_then_act_across_two_critical_sections() {
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("main"), t.thread("thread 1"));
+        let data = t.object(ObjectKind::Cell, "seats", site(1));
+        t.push(a, Action::Read { cell: data }, site(20));
+        t.push(b, Action::Read { cell: data }, site(20));
+        t.push(b, Action::Write { cell: data }, site(21));
+        t.push(a, Action::Write { cell: data }, site(21));
+        assert_eq!(atomicity_violations(&t).len(), 1);
+    }
+}

@@ -1,0 +1,479 @@
+//! The lock graph end to end: facts in, cycles judged, findings out.
+
+use super::*;
+use crate::event::{Action, AgentId, LockMode, ObjectId, ObjectKind, Site};
+use crate::finding::{Kind, Severity};
+
+const X: LockMode = LockMode::Exclusive;
+const S: LockMode = LockMode::Shared;
+
+fn at(line: u32) -> Site {
+    Site::new("bank.rs", line, 9)
+}
+
+/// `agent` takes `inner` (mode `mode`) at line `line + 1` while holding
+/// `outer` (mode `outer_mode`) taken at `line`.
+fn nested(
+    agent: &str,
+    outer: &str,
+    outer_mode: LockMode,
+    inner: &str,
+    mode: LockMode,
+    line: u32,
+) -> Acquisition {
+    Acquisition::new(LockKey::named(inner), mode, at(line + 1))
+        .by(agent)
+        .holding(Held::new(LockKey::named(outer), outer_mode, at(line)))
+}
+
+fn abba() -> Vec<Acquisition> {
+    vec![
+        nested("thread 1", "a", X, "b", X, 10),
+        nested("thread 2", "b", X, "a", X, 20),
+    ]
+}
+
+fn only(analysis: &Analysis) -> &CycleReport {
+    assert_eq!(analysis.cycles.len(), 1, "{:#?}", analysis.cycles);
+    &analysis.cycles[0]
+}
+
+#[test]
+fn an_abba_inversion_between_two_threads_is_reported_with_both_paths() {
+    let analysis = analyze(&abba());
+    assert!(only(&analysis).is_kept());
+    assert_eq!(
+        only(&analysis).locks,
+        vec![LockKey::named("a"), LockKey::named("b")]
+    );
+    assert_eq!(analysis.findings.len(), 1);
+    let f = &analysis.findings[0];
+    assert_eq!(f.kind, Kind::LockOrderInversion);
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.message, "locks `a` and `b` are taken in opposite orders");
+    let labels: Vec<(u32, &str)> = f
+        .locations
+        .iter()
+        .map(|l| (l.line, l.label.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (11, "`b` taken while `a` is held (thread 1)"),
+            (10, "`a` taken here (thread 1)"),
+            (21, "`a` taken while `b` is held (thread 2)"),
+            (20, "`b` taken here (thread 2)"),
+        ]
+    );
+    let help = f.help.as_deref().unwrap();
+    assert!(help.contains("`a` before `b`"), "{help}");
+    assert_eq!(f.notes.len(), 1);
+    assert!(
+        f.notes[0].contains("different threads (thread 1, thread 2)"),
+        "{}",
+        f.notes[0]
+    );
+    assert!(f.notes[0].contains("no gate lock"));
+    let steps: Vec<(&str, &str, bool)> = f
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| (s.agent.as_str(), s.action.as_str(), s.highlight))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("thread 1", "lock `a`", false),
+            ("thread 2", "lock `b`", false),
+            ("thread 1", "wait to lock `b`", true),
+            ("thread 2", "wait to lock `a`", true),
+        ]
+    );
+}
+
+#[test]
+fn a_cycle_taken_by_one_thread_only_is_filtered() {
+    let facts = vec![
+        nested("thread 1", "a", X, "b", X, 10),
+        nested("thread 1", "b", X, "a", X, 20),
+    ];
+    let analysis = analyze(&facts);
+    assert_eq!(
+        only(&analysis).suppression(),
+        Some(&Suppression::SingleThread {
+            agent: Some("thread 1".into())
+        })
+    );
+    assert!(analysis.findings.is_empty());
+}
+
+#[test]
+fn one_other_thread_on_any_edge_is_enough_to_keep_the_cycle() {
+    let mut facts = vec![
+        nested("thread 1", "a", X, "b", X, 10),
+        nested("thread 1", "b", X, "a", X, 20),
+    ];
+    assert!(!only(&analyze(&facts)).is_kept());
+    facts.push(nested("thread 2", "b", X, "a", X, 30));
+    let analysis = analyze(&facts);
+    let Verdict::Kept { instances, .. } = &only(&analysis).verdict else {
+        panic!("kept");
+    };
+    // The instance of thread 2 was chosen for the `b → a` edge.
+    assert_eq!(instances[1].acquisition, 2);
+    assert_eq!(analysis.findings[0].locations[2].line, 31);
+}
+
+#[test]
+fn a_gate_lock_held_around_both_sides_filters_the_cycle() {
+    let gate = |fact: Acquisition, mode| fact.holding(Held::new(LockKey::named("g"), mode, at(1)));
+    let facts = vec![
+        gate(nested("thread 1", "a", X, "b", X, 10), X),
+        gate(nested("thread 2", "b", X, "a", X, 20), X),
+    ];
+    let analysis = analyze(&facts);
+    assert_eq!(
+        only(&analysis).suppression(),
+        Some(&Suppression::GateLock {
+            gate: LockKey::named("g")
+        })
+    );
+    assert!(analysis.findings.is_empty());
+    // A gate both sides hold only for reading lets both in: kept.
+    let facts = vec![
+        gate(nested("thread 1", "a", X, "b", X, 10), S),
+        gate(nested("thread 2", "b", X, "a", X, 20), S),
+    ];
+    assert!(only(&analyze(&facts)).is_kept());
+    // A gate held on one side only is no gate.
+    let facts = vec![
+        gate(nested("thread 1", "a", X, "b", X, 10), X),
+        nested("thread 2", "b", X, "a", X, 20),
+    ];
+    assert!(only(&analyze(&facts)).is_kept());
+}
+
+#[test]
+fn the_suppression_reason_is_described() {
+    let gate = Suppression::GateLock {
+        gate: LockKey::named("g"),
+    };
+    assert_eq!(
+        gate.describe(),
+        "`g` is held around the acquisitions on both sides"
+    );
+    assert!(Suppression::ForkJoinOrdered
+        .describe()
+        .contains("spawn/join"));
+}
+
+/// Builds a trace where `first` runs `a` then `b` and `second` runs `b`
+/// then `a`, with `between` deciding how main orders the two threads.
+fn philosophers(join_first_before_spawning_second: bool) -> Trace {
+    let mut trace = Trace::new();
+    let main = trace.thread("main");
+    let t1 = trace.thread("thread 1");
+    let t2 = trace.thread("thread 2");
+    let a = trace.object(ObjectKind::Mutex, "a", at(1));
+    let b = trace.object(ObjectKind::Mutex, "b", at(2));
+    let take = |trace: &mut Trace, agent: AgentId, first: ObjectId, second: ObjectId, line: u32| {
+        trace.push(
+            agent,
+            Action::LockAcquire {
+                lock: first,
+                mode: X,
+            },
+            at(line),
+        );
+        trace.push(
+            agent,
+            Action::LockAcquire {
+                lock: second,
+                mode: X,
+            },
+            at(line + 1),
+        );
+        trace.push(
+            agent,
+            Action::LockRelease {
+                lock: second,
+                mode: X,
+            },
+            at(line + 2),
+        );
+        trace.push(
+            agent,
+            Action::LockRelease {
+                lock: first,
+                mode: X,
+            },
+            at(line + 3),
+        );
+    };
+    trace.push(main, Action::Spawn { child: t1 }, at(3));
+    take(&mut trace, t1, a, b, 10);
+    if join_first_before_spawning_second {
+        trace.push(main, Action::Join { child: t1 }, at(4));
+        trace.push(main, Action::Spawn { child: t2 }, at(5));
+    } else {
+        trace.push(main, Action::Spawn { child: t2 }, at(5));
+        trace.push(main, Action::Join { child: t1 }, at(4));
+    }
+    take(&mut trace, t2, b, a, 20);
+    trace
+}
+
+#[test]
+fn threads_ordered_by_spawn_and_join_cannot_deadlock() {
+    let analysis = analyze(&facts_from_trace(&philosophers(true)));
+    assert_eq!(
+        only(&analysis).suppression(),
+        Some(&Suppression::ForkJoinOrdered)
+    );
+    assert!(analysis.findings.is_empty());
+    // Spawned before the join: the two run together, and the run that was
+    // seen happened to be sequential.
+    let findings = trace_findings(&philosophers(false));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].kind, Kind::LockOrderInversion);
+    assert!(findings[0].notes[0].contains("spawn/join does not order them"));
+}
+
+#[test]
+fn a_join_while_holding_a_lock_does_not_hide_the_deadlock() {
+    // thread 2 holds `b`, then joins thread 1 (which holds `a` and wants
+    // `b`), then takes `a`: the requests are ordered, but thread 2 holds `b`
+    // from before the join, so both can be stuck at once.
+    let mut trace = Trace::new();
+    let main = trace.thread("main");
+    let t1 = trace.thread("thread 1");
+    let t2 = trace.thread("thread 2");
+    let a = trace.object(ObjectKind::Mutex, "a", at(1));
+    let b = trace.object(ObjectKind::Mutex, "b", at(2));
+    trace.push(main, Action::Spawn { child: t1 }, at(3));
+    trace.push(main, Action::Spawn { child: t2 }, at(4));
+    trace.push(t2, Action::LockAcquire { lock: b, mode: X }, at(20));
+    trace.push(t1, Action::LockAcquire { lock: a, mode: X }, at(10));
+    trace.push(t1, Action::LockRequest { lock: b, mode: X }, at(11));
+    trace.push(t2, Action::LockRelease { lock: b, mode: X }, at(21));
+    trace.push(t1, Action::LockAcquire { lock: b, mode: X }, at(11));
+    trace.push(t1, Action::LockRelease { lock: b, mode: X }, at(12));
+    trace.push(t1, Action::LockRelease { lock: a, mode: X }, at(13));
+    trace.push(t2, Action::LockAcquire { lock: b, mode: X }, at(22));
+    trace.push(t2, Action::Join { child: t1 }, at(23));
+    trace.push(t2, Action::LockAcquire { lock: a, mode: X }, at(24));
+    let analysis = analyze(&facts_from_trace(&trace));
+    assert!(only(&analysis).is_kept(), "{:?}", only(&analysis).verdict);
+}
+
+#[test]
+fn a_cycle_of_readers_only_cannot_deadlock_without_a_writer() {
+    let facts = vec![
+        nested("thread 1", "x", S, "y", S, 10),
+        nested("thread 2", "y", S, "x", S, 20),
+    ];
+    let analysis = analyze(&facts);
+    assert!(matches!(
+        only(&analysis).suppression(),
+        Some(Suppression::SharedOnly { .. })
+    ));
+    assert!(analysis.findings.is_empty());
+}
+
+#[test]
+fn readers_deadlock_when_writers_can_queue_at_every_lock() {
+    let mut facts = vec![
+        nested("thread 1", "x", S, "y", S, 10),
+        nested("thread 2", "y", S, "x", S, 20),
+        Acquisition::new(LockKey::named("x"), X, at(30)).by("thread 3"),
+    ];
+    // A writer of `x` only: at `y` two readers still pass each other.
+    assert!(!only(&analyze(&facts)).is_kept());
+    facts.push(Acquisition::new(LockKey::named("y"), X, at(40)).by("thread 3"));
+    let analysis = analyze(&facts);
+    assert!(only(&analysis).is_kept());
+    let note = &analysis.findings[0].notes[0];
+    assert!(
+        note.contains("`y` and `x` is read on both sides") || note.contains("read on both sides"),
+        "{note}"
+    );
+    // Recursive-safe reads never queue behind a writer.
+    for fact in &mut facts[..2] {
+        fact.recursive = true;
+    }
+    assert!(!only(&analyze(&facts)).is_kept());
+}
+
+#[test]
+fn a_reader_and_a_writer_meeting_at_a_lock_block() {
+    // Each holds one rwlock for reading and asks for the other for writing.
+    let facts = vec![
+        nested("thread 1", "x", S, "y", X, 10),
+        nested("thread 2", "y", S, "x", X, 20),
+    ];
+    let analysis = analyze(&facts);
+    assert!(only(&analysis).is_kept());
+    assert!(analysis.findings[0].notes[0].contains("one side is exclusive"));
+}
+
+#[test]
+fn three_threads_in_a_ring() {
+    let facts = vec![
+        nested("thread 1", "a", X, "b", X, 10),
+        nested("thread 2", "b", X, "c", X, 20),
+        nested("thread 3", "c", X, "a", X, 30),
+    ];
+    let analysis = analyze(&facts);
+    assert_eq!(analysis.findings.len(), 1);
+    assert_eq!(
+        analysis.findings[0].message,
+        "locks `a`, `b` and `c` are taken in a cycle: `a` → `b` → `c` → `a`"
+    );
+    assert_eq!(analysis.findings[0].locations.len(), 6);
+    // Two of the three edges from one thread: no deadlock with two threads.
+    let facts = vec![
+        nested("thread 1", "a", X, "b", X, 10),
+        nested("thread 1", "b", X, "c", X, 20),
+        nested("thread 3", "c", X, "a", X, 30),
+    ];
+    let analysis = analyze(&facts);
+    assert_eq!(
+        only(&analysis).suppression(),
+        Some(&Suppression::SingleThread { agent: None })
+    );
+}
+
+#[test]
+fn facts_from_the_scanner_have_no_threads_and_still_count() {
+    let facts = vec![
+        Acquisition::new(LockKey::named("Bank.log"), X, at(41)).holding(Held::new(
+            LockKey::named("Bank.accounts"),
+            X,
+            at(40),
+        )),
+        Acquisition::new(LockKey::named("Bank.accounts"), X, at(81)).holding(Held::new(
+            LockKey::named("Bank.log"),
+            X,
+            at(80),
+        )),
+    ];
+    let analysis = analyze(&facts);
+    let f = &analysis.findings[0];
+    assert_eq!(
+        f.message,
+        "locks `Bank.accounts` and `Bank.log` are taken in opposite orders"
+    );
+    assert_eq!(
+        f.locations[0].label,
+        "`Bank.log` taken while `Bank.accounts` is held (some thread)"
+    );
+    assert!(f.notes[0].contains("threads are not known"));
+    assert!(f.notes[0].contains("no spawn/join order is known"));
+}
+
+#[test]
+fn a_repeated_inversion_is_one_cycle_with_one_instance_per_edge() {
+    let mut facts = Vec::new();
+    for _ in 0..1000 {
+        facts.extend(abba());
+    }
+    let analysis = analyze(&facts);
+    assert_eq!(analysis.findings.len(), 1);
+    let graph = LockGraph::build(&facts);
+    assert_eq!(graph.edge_count(), 2);
+    assert!((0..2).all(|e| graph.edge(e).2.len() == 1));
+}
+
+#[test]
+fn relocking_a_mutex_is_a_double_lock() {
+    let facts = vec![nested("thread 1", "m", X, "m", X, 10)];
+    let analysis = analyze(&facts);
+    assert!(analysis.cycles.is_empty());
+    let f = &analysis.findings[0];
+    assert_eq!(f.kind, Kind::DoubleLock);
+    assert_eq!(
+        f.message,
+        "thread 1 locks `m` again while already holding it"
+    );
+    assert_eq!(f.locations[0].line, 11);
+    assert_eq!(f.locations[1].label, "`m` first taken here, still held");
+    assert!(f.trace.as_ref().unwrap()[1].highlight);
+}
+
+#[test]
+fn rwlock_upgrades_and_downgrades_are_double_locks_and_rereads_are_warnings() {
+    let kinds = |outer, inner| -> Vec<(Kind, Severity)> {
+        relock_findings(&[nested("thread 1", "rw", outer, "rw", inner, 10)])
+            .iter()
+            .map(|f| (f.kind, f.severity))
+            .collect()
+    };
+    assert_eq!(kinds(S, X), vec![(Kind::DoubleLock, Severity::Error)]);
+    assert_eq!(kinds(X, S), vec![(Kind::DoubleLock, Severity::Error)]);
+    assert_eq!(kinds(S, S), vec![(Kind::RecursiveRead, Severity::Warning)]);
+    let upgrade = relock_findings(&[nested("thread 1", "rw", S, "rw", X, 10)]);
+    assert!(upgrade[0]
+        .message
+        .contains("asks to write `rw` while holding a read guard"));
+    let mut recursive = nested("thread 1", "rw", S, "rw", S, 10);
+    recursive.recursive = true;
+    assert!(relock_findings(&[recursive]).is_empty());
+    let mut try_lock = nested("thread 1", "m", X, "m", X, 10);
+    try_lock.blocking = false;
+    assert!(relock_findings(&[try_lock]).is_empty());
+}
+
+#[test]
+fn a_relock_seen_in_a_trace_is_reported_once() {
+    let mut trace = Trace::new();
+    let t = trace.thread("thread 1");
+    let m = trace.object(ObjectKind::Mutex, "m", at(1));
+    for _ in 0..3 {
+        trace.push(t, Action::LockAcquire { lock: m, mode: X }, at(10));
+        trace.push(t, Action::LockRequest { lock: m, mode: X }, at(11));
+    }
+    let findings = trace_findings(&trace);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].kind, Kind::DoubleLock);
+}
+
+#[test]
+fn findings_come_in_order_cycles_then_relocks() {
+    let mut facts = abba();
+    facts.push(nested("thread 3", "m", X, "m", X, 50));
+    let kinds: Vec<_> = findings(&facts).iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, vec![Kind::LockOrderInversion, Kind::DoubleLock]);
+    assert_eq!(lock_order_findings(&facts).len(), 1);
+}
+
+#[test]
+fn search_limits_are_reported_in_the_findings() {
+    let names: Vec<String> = (0..6).map(|i| format!("l{i}")).collect();
+    let mut facts = Vec::new();
+    for (i, a) in names.iter().enumerate() {
+        for (j, b) in names.iter().enumerate() {
+            if i != j {
+                facts.push(nested(
+                    &format!("thread {i}{j}"),
+                    a,
+                    X,
+                    b,
+                    X,
+                    10 * i as u32 + j as u32,
+                ));
+            }
+        }
+    }
+    let limits = SearchLimits {
+        max_cycles: 3,
+        ..SearchLimits::default()
+    };
+    let analysis = analyze_with(&facts, &limits);
+    assert!(analysis.stats.truncated);
+    assert_eq!(analysis.cycles.len(), 3);
+    assert!(analysis.findings[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("stopped at its bounds")));
+}

@@ -1,0 +1,368 @@
+//! One execution of a model: the trace being recorded, who is who, and what
+//! each thread is blocked on.
+//!
+//! Under loom every thread of an execution is a coroutine on the OS thread
+//! that runs the model, so an OS thread-local names the current execution
+//! and a `std::sync::Mutex` guards the recording: no loom operation ever runs
+//! while that guard is held, so holding it cannot block a coroutine switch.
+//! Under the std engine each spawned thread inherits the execution from its
+//! parent.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::engine::Engine;
+use crate::event::{Action, AgentId, AgentKind, LockMode, ObjectId, ObjectKind, Site, Trace};
+
+/// Identifies the running thread under either engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ThreadKey {
+    Loom(loom::thread::ThreadId),
+    Std(std::thread::ThreadId),
+}
+
+/// What a thread is waiting for, while it waits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Blocker {
+    Lock { lock: ObjectId, mode: LockMode },
+    Condvar { condvar: ObjectId, mutex: ObjectId },
+    Join { child: AgentId },
+    Barrier { barrier: ObjectId },
+    Receive { channel: ObjectId },
+    Send { channel: ObjectId },
+}
+
+/// A panic seen while a model ran: its message, where, and which thread.
+#[derive(Clone, Debug)]
+pub(crate) struct PanicRecord {
+    pub message: String,
+    pub site: Site,
+    pub agent: Option<AgentId>,
+}
+
+/// The mutable part of an execution.
+#[derive(Default)]
+pub(crate) struct Recording {
+    pub trace: Trace,
+    agents: HashMap<ThreadKey, AgentId>,
+    /// What each blocked thread waits for, and where it started waiting.
+    pub blocked: HashMap<AgentId, (Blocker, Site)>,
+    /// The first panic; later ones are usually its echoes (`join().unwrap()`).
+    pub panic: Option<PanicRecord>,
+    /// Threads finished (their closure returned or unwound).
+    pub finished: Vec<AgentId>,
+    /// Locks each thread holds now, in the order taken.
+    pub held: HashMap<AgentId, Vec<(ObjectId, LockMode, Site)>>,
+    /// A re-acquisition that would block the thread on itself: the lock,
+    /// the mode asked for, where, and where it was first taken.
+    pub self_deadlock: Option<SelfDeadlock>,
+}
+
+/// A thread asking for a lock it already holds in a mode that cannot be shared.
+#[derive(Clone, Debug)]
+pub(crate) struct SelfDeadlock {
+    pub agent: AgentId,
+    pub lock: ObjectId,
+    pub requested: LockMode,
+    pub site: Site,
+    pub held_mode: LockMode,
+    pub held_site: Site,
+}
+
+/// Thrown (with `panic_any`) when a thread would block on a lock it holds;
+/// the execution stops and the report says where.
+pub(crate) struct SelfDeadlockPanic;
+
+/// A running (or finished) execution.
+pub(crate) struct Execution {
+    pub engine: Engine,
+    /// Counted from 1.
+    pub number: u64,
+    recording: Mutex<Recording>,
+    /// Threads spawned so far (loom allows 4 besides the model's main thread).
+    pub spawned: AtomicUsize,
+    /// Std engine: threads alive, to notice when all are stuck.
+    pub live: AtomicUsize,
+    /// Std engine: each waiting thread and the progress count it last saw
+    /// when it found it could not go on. A thread that was woken but has not
+    /// run yet still shows an older count, so a slow scheduler is not taken
+    /// for a deadlock.
+    pub waiters: Mutex<HashMap<std::thread::ThreadId, u64>>,
+    /// Std engine: bumped on every step that can unblock someone.
+    pub progress: AtomicU64,
+    /// Std engine: set once every thread is blocked for good; blocked threads unwind.
+    pub aborted: AtomicBool,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<Execution>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the execution this thread belongs to, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Execution>) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
+}
+
+pub(crate) fn current() -> Option<Arc<Execution>> {
+    with_current(Arc::clone)
+}
+
+/// Makes `execution` the current one on this OS thread until the guard drops.
+pub(crate) fn enter(execution: Option<Arc<Execution>>) -> EnterGuard {
+    let previous = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), execution));
+    EnterGuard { previous }
+}
+
+pub(crate) struct EnterGuard {
+    previous: Option<Arc<Execution>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+impl Execution {
+    pub fn new(engine: Engine, number: u64) -> Arc<Self> {
+        let mut recording = Recording::default();
+        recording.trace.thread("main");
+        Arc::new(Execution {
+            engine,
+            number,
+            recording: Mutex::new(recording),
+            spawned: AtomicUsize::new(0),
+            live: AtomicUsize::new(1),
+            waiters: Mutex::new(HashMap::new()),
+            progress: AtomicU64::new(0),
+            aborted: AtomicBool::new(false),
+        })
+    }
+
+    /// Std engine: notes that the running thread waits and saw `progress`
+    /// when it last found it could not go on (`None`: it stopped waiting).
+    pub fn waiting(&self, thread: std::thread::ThreadId, progress: Option<u64>) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        match progress {
+            Some(p) => {
+                waiters.insert(thread, p);
+            }
+            None => {
+                waiters.remove(&thread);
+            }
+        }
+    }
+
+    /// Std engine: every live thread waits, and each has seen `progress`
+    /// (nothing happened since any of them last checked).
+    pub fn all_stuck(&self, progress: u64) -> bool {
+        self.waiting(std::thread::current().id(), Some(progress));
+        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        waiters.len() >= self.live.load(Ordering::SeqCst)
+            && waiters.values().all(|p| *p == progress)
+    }
+
+    pub fn recording(&self) -> MutexGuard<'_, Recording> {
+        // A panic while recording cannot leave the trace half-written in a
+        // way that matters to the report, so a poisoned lock is still usable.
+        self.recording.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key of the running thread. Must not be called from inside loom's
+    /// own panics (loom's state may be borrowed then).
+    pub fn thread_key(&self) -> ThreadKey {
+        match self.engine {
+            Engine::Loom => ThreadKey::Loom(loom::thread::current().id()),
+            Engine::Std => ThreadKey::Std(std::thread::current().id()),
+        }
+    }
+
+    /// The agent of the running thread; the model's main thread is agent 0.
+    pub fn agent(&self) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        rec.agent_of(key)
+    }
+
+    /// Records that the running thread did `action` at `site`.
+    pub fn record(&self, action: Action, site: Site) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.trace.push(agent, action, site);
+        agent
+    }
+
+    /// Records a step and marks the thread as blocked on `blocker` until
+    /// [`Execution::unblock`].
+    pub fn record_blocking(&self, action: Option<Action>, blocker: Blocker, site: Site) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        if let Some(action) = action {
+            rec.trace.push(agent, action, site.clone());
+        }
+        rec.blocked.insert(agent, (blocker, site));
+        agent
+    }
+
+    pub fn unblock(&self, agent: AgentId) {
+        self.recording().blocked.remove(&agent);
+    }
+
+    /// Records a lock request. A request that the thread's own guard would
+    /// block forever is recorded as a self-deadlock and unwinds the thread
+    /// (with [`SelfDeadlockPanic`]) instead of hanging the model.
+    pub fn lock_request(&self, lock: ObjectId, mode: LockMode, site: Site) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.trace
+            .push(agent, Action::LockRequest { lock, mode }, site.clone());
+        let conflict = rec.held.get(&agent).and_then(|held| {
+            held.iter()
+                .find(|(l, m, _)| {
+                    *l == lock && (*m == LockMode::Exclusive || mode == LockMode::Exclusive)
+                })
+                .cloned()
+        });
+        if let Some((_, held_mode, held_site)) = conflict {
+            rec.self_deadlock = Some(SelfDeadlock {
+                agent,
+                lock,
+                requested: mode,
+                site,
+                held_mode,
+                held_site,
+            });
+            drop(rec);
+            std::panic::panic_any(SelfDeadlockPanic);
+        }
+        rec.blocked
+            .insert(agent, (Blocker::Lock { lock, mode }, site));
+        agent
+    }
+
+    pub fn lock_acquired(&self, agent: AgentId, lock: ObjectId, mode: LockMode, site: Site) {
+        let mut rec = self.recording();
+        rec.blocked.remove(&agent);
+        rec.trace
+            .push(agent, Action::LockAcquire { lock, mode }, site.clone());
+        rec.held.entry(agent).or_default().push((lock, mode, site));
+    }
+
+    pub fn lock_released(&self, lock: ObjectId, mode: LockMode, site: Site) {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.trace
+            .push(agent, Action::LockRelease { lock, mode }, site);
+        if let Some(held) = rec.held.get_mut(&agent) {
+            if let Some(i) = held.iter().rposition(|(l, m, _)| *l == lock && *m == mode) {
+                held.remove(i);
+            }
+        }
+    }
+
+    pub fn register_object(&self, kind: ObjectKind, site: Site) -> ObjectId {
+        let mut rec = self.recording();
+        let ordinal = rec.trace.objects.len();
+        let name = format!("{}#{ordinal}", kind_word(kind));
+        rec.trace.object(kind, name, site)
+    }
+
+    /// Adds a thread spawned by the running one; returns the child's agent.
+    pub fn register_child(&self, name: Option<String>, site: Site) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let parent = rec.agent_of(key);
+        let number = rec.trace.agents.len();
+        let child = rec.trace.agent(
+            AgentKind::Thread,
+            name.unwrap_or_else(|| format!("thread {number}")),
+        );
+        rec.trace.push(parent, Action::Spawn { child }, site);
+        child
+    }
+
+    /// Called first thing in a spawned thread: ties its key to its agent.
+    pub fn adopt(&self, agent: AgentId) {
+        let key = self.thread_key();
+        self.recording().agents.insert(key, agent);
+    }
+
+    pub fn finish(&self, agent: AgentId) {
+        self.recording().finished.push(agent);
+    }
+
+    /// Names the thread of the first panic, where it is caught.
+    pub fn panicked_in(&self, agent: AgentId) {
+        if let Some(panic) = self.recording().panic.as_mut() {
+            panic.agent.get_or_insert(agent);
+        }
+    }
+
+    /// Runs `f` as agent `agent`'s body: a panic escaping it is attributed
+    /// to that thread, then goes on unwinding.
+    pub fn run_as<R>(&self, agent: AgentId, f: impl FnOnce() -> R) -> R {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(r) => r,
+            Err(payload) => {
+                self.panicked_in(agent);
+                std::panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Keeps the first panic of the execution.
+    pub fn note_panic(&self, record: PanicRecord) {
+        let mut rec = self.recording();
+        if rec.panic.is_none() {
+            rec.panic = Some(record);
+        }
+    }
+}
+
+impl Recording {
+    fn agent_of(&mut self, key: ThreadKey) -> AgentId {
+        if let Some(agent) = self.agents.get(&key) {
+            return *agent;
+        }
+        // The first thread seen is the model's main thread (agent 0).
+        let agent = if self.agents.is_empty() {
+            AgentId(0)
+        } else {
+            let n = self.trace.agents.len();
+            self.trace.thread(format!("thread {n}"))
+        };
+        self.agents.insert(key, agent);
+        agent
+    }
+}
+
+fn kind_word(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Mutex => "mutex",
+        ObjectKind::RwLock => "rwlock",
+        ObjectKind::Condvar => "condvar",
+        ObjectKind::Barrier => "barrier",
+        ObjectKind::Channel => "channel",
+        ObjectKind::Atomic => "atomic",
+        ObjectKind::Cell => "cell",
+        ObjectKind::Resource => "pool",
+        ObjectKind::Buffer => "buffer",
+        ObjectKind::GpuEvent => "event",
+    }
+}
+
+/// Marks a `Relaxed` counter update; the counters only steer the std engine's
+/// deadlock watch, never the model's semantics.
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}

@@ -1,0 +1,317 @@
+//! Drives an engine over a model and gathers findings execution by execution.
+
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use super::engine::Engine;
+use super::execution::{self, Execution};
+use super::naming::{name_objects, SourceCache};
+use super::{outcome, panic_hook};
+use crate::analysis::lock_graph::{self, facts_from_trace, Acquisition, LockKey};
+use crate::event::{LockMode, Site};
+use crate::finding::{self, Finding, Kind};
+use crate::report::{Report, Summary};
+
+/// Thrown (with `panic_any`) to end exploration at `max_executions`.
+pub(crate) struct ExecutionLimit;
+
+/// Default preemption bound: every bug in a set of 50 classic programs
+/// needed at most 2 preemptions, and unbounded search drowns on programs as
+/// small as four dining philosophers.
+pub const DEFAULT_PREEMPTION_BOUND: usize = 2;
+
+/// Runs of the std engine by default: each is a real, scheduler-chosen interleaving.
+pub const DEFAULT_STD_RUNS: u64 = 20;
+
+/// Configures and runs a model check.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    preemption_bound: Option<usize>,
+    max_executions: Option<u64>,
+    engine: Engine,
+    keep_going: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            preemption_bound: Some(DEFAULT_PREEMPTION_BOUND),
+            max_executions: None,
+            engine: Engine::Loom,
+            keep_going: false,
+        }
+    }
+}
+
+/// What the explorer knows between executions.
+#[derive(Default)]
+struct Exploration {
+    executions: u64,
+    findings: Vec<Finding>,
+    sources: SourceCache,
+    /// The execution that ran last, analysed when the next one starts.
+    pending: Option<Arc<Execution>>,
+    /// An execution ended in a failure (stop unless keep-going).
+    failed: bool,
+    /// Lock acquisitions made while other locks were held, gathered across
+    /// executions (one of each), for the lock-order graph.
+    lock_facts: Vec<Acquisition>,
+    fact_keys: HashSet<FactKey>,
+}
+
+/// What makes two acquisitions the same edge source, whatever the execution.
+type FactKey = (
+    LockKey,
+    LockMode,
+    Site,
+    Option<String>,
+    Vec<(LockKey, LockMode, Site)>,
+);
+
+impl Exploration {
+    /// Adds this execution's new lock-order facts; true when the graph grew.
+    fn gather_lock_facts(&mut self, facts: Vec<Acquisition>) -> bool {
+        let mut grew = false;
+        for fact in facts.into_iter().filter(|f| !f.held.is_empty()) {
+            let key = (
+                fact.lock.clone(),
+                fact.mode,
+                fact.site.clone(),
+                fact.agent.clone(),
+                fact.held
+                    .iter()
+                    .map(|h| (h.lock.clone(), h.mode, h.site.clone()))
+                    .collect(),
+            );
+            if self.fact_keys.insert(key) {
+                self.lock_facts.push(fact);
+                grew = true;
+            }
+        }
+        grew
+    }
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// Most preemptions per execution the loom engine explores (`None`: unbounded).
+    pub fn preemption_bound(mut self, bound: impl Into<Option<usize>>) -> Self {
+        self.preemption_bound = bound.into();
+        self
+    }
+
+    /// Stop after this many executions (the report then says it is incomplete).
+    pub fn max_executions(mut self, max: u64) -> Self {
+        self.max_executions = Some(max);
+        self
+    }
+
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Explore on after a failure and gather everything (loom stops at the first).
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
+        self
+    }
+
+    /// Explores `f` and reports what went wrong.
+    pub fn check<F>(&self, f: F) -> Report
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        panic_hook::install();
+        let f = Arc::new(f);
+        match self.engine {
+            Engine::Loom => self.check_loom(f),
+            Engine::Std => self.check_std(f, None),
+        }
+    }
+
+    fn check_loom<F>(&self, f: Arc<F>) -> Report
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        let state = Arc::new(Mutex::new(Exploration::default()));
+        let mut loom_builder = loom::model::Builder::new();
+        loom_builder.preemption_bound = self.preemption_bound;
+        let max = self.max_executions;
+        let (model_state, model_f) = (Arc::clone(&state), Arc::clone(&f));
+        let restore = execution::enter(None);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            loom_builder.check(move || {
+                let exec = {
+                    let mut st = model_state.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(previous) = st.pending.take() {
+                        analyse(&mut st, &previous, None);
+                    }
+                    if max.is_some_and(|m| st.executions >= m) {
+                        std::panic::panic_any(ExecutionLimit);
+                    }
+                    st.executions += 1;
+                    let exec = Execution::new(Engine::Loom, st.executions);
+                    st.pending = Some(Arc::clone(&exec));
+                    exec
+                };
+                // Threads of this execution run on this OS thread and find
+                // it here, even after the main closure has returned.
+                std::mem::forget(execution::enter(Some(Arc::clone(&exec))));
+                exec.run_as(crate::event::AgentId(0), || model_f());
+            })
+        }));
+        drop(restore);
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut incomplete = None;
+        match result {
+            Ok(()) => {
+                if let Some(last) = st.pending.take() {
+                    analyse(&mut st, &last, None);
+                }
+            }
+            Err(payload) if payload.is::<ExecutionLimit>() => {
+                incomplete = Some(format!(
+                    "stopped after {} executions (the --max-executions limit)",
+                    st.executions
+                ));
+            }
+            Err(payload) if payload.is::<crate::thread::TooManyThreads>() => {
+                drop(st);
+                let note = format!(
+                    "the program spawns more than {} threads, more than loom can explore; it ran on real threads (the std engine) instead",
+                    crate::thread::LOOM_MAX_SPAWNED
+                );
+                return self.check_std(f, Some(note));
+            }
+            Err(payload) => {
+                if let Some(last) = st.pending.take() {
+                    analyse(&mut st, &last, Some(payload.as_ref()));
+                }
+            }
+        }
+        let bound = match self.preemption_bound {
+            Some(b) => format!("at most {b} preemptions per execution"),
+            None => "no preemption bound".to_string(),
+        };
+        let findings = std::mem::take(&mut st.findings);
+        let mut report = Report::new(
+            findings,
+            Summary {
+                files: 0,
+                executions: st.executions,
+                complete: incomplete.is_none(),
+                incomplete_reason: incomplete,
+                engine: Some(Engine::Loom.to_string()),
+                preemption_bound: self.preemption_bound,
+            },
+        );
+        report.preamble.push(format!(
+            "explored {} executions with loom ({bound})",
+            report.summary.executions
+        ));
+        report
+    }
+
+    fn check_std<F>(&self, f: Arc<F>, note: Option<String>) -> Report
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        let runs = self.max_executions.unwrap_or(DEFAULT_STD_RUNS);
+        let mut st = Exploration::default();
+        for number in 1..=runs {
+            let exec = Execution::new(Engine::Std, number);
+            st.executions = number;
+            let result = {
+                let _current = execution::enter(Some(Arc::clone(&exec)));
+                catch_unwind(AssertUnwindSafe(|| {
+                    f();
+                    // Threads the program did not join still count: wait for
+                    // them (or for them all to be stuck).
+                    super::raw::std_poll(&exec, || {
+                        exec.live.load(std::sync::atomic::Ordering::SeqCst) <= 1
+                    });
+                }))
+            };
+            let deadlocked: Box<dyn std::any::Any + Send> = Box::new(super::raw::Deadlocked);
+            let failure = if exec.aborted.load(std::sync::atomic::Ordering::SeqCst) {
+                // However main ended, the execution was found stuck.
+                Some(deadlocked.as_ref())
+            } else {
+                result.as_ref().err().map(|p| p.as_ref())
+            };
+            analyse(&mut st, &exec, failure);
+            if st.failed && !self.keep_going {
+                break;
+            }
+        }
+        let mut report = Report::new(
+            std::mem::take(&mut st.findings),
+            Summary {
+                files: 0,
+                executions: st.executions,
+                // Real threads sample interleavings; they never cover them all.
+                complete: false,
+                incomplete_reason: Some(format!(
+                    "the std engine ran the program {} times on real threads: it samples interleavings, it does not explore them all",
+                    st.executions
+                )),
+                engine: Some(Engine::Std.to_string()),
+                preemption_bound: None,
+            },
+        );
+        if let Some(note) = note {
+            report.preamble.push(note);
+        }
+        report
+    }
+}
+
+/// Analyses one finished (or failed) execution into the exploration's findings.
+fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::any::Any + Send)>) {
+    let mut rec = exec.recording();
+    name_objects(&mut rec.trace, &mut st.sources);
+    let mut found = Vec::new();
+    if let Some(payload) = failure {
+        if payload.is::<execution::SelfDeadlockPanic>() {
+            found.extend(outcome::self_deadlock(&rec));
+        } else if payload.is::<super::raw::Deadlocked>() || is_loom_deadlock(payload) {
+            found.push(outcome::deadlock(&rec));
+        } else if !panic_hook::is_control(payload) {
+            found.extend(outcome::assertion_failure(&rec));
+        }
+    } else if exec.engine == Engine::Std {
+        // A thread that panicked without bringing main down.
+        found.extend(outcome::assertion_failure(&rec));
+    }
+    if !found.is_empty() {
+        st.failed = true;
+    }
+    found.extend(crate::analysis::happens_before::data_races(&rec.trace));
+    found.extend(crate::analysis::atomicity::atomicity_violations(&rec.trace));
+    // A lock-order cycle does not stop exploration: it is reported in the
+    // execution that completes it, and exploration goes on to confirm it as
+    // an observed deadlock within the bounds.
+    let facts = facts_from_trace(&rec.trace);
+    found.extend(
+        lock_graph::relock_findings(&facts)
+            .into_iter()
+            .filter(|f| f.kind == Kind::RecursiveRead),
+    );
+    if st.gather_lock_facts(facts) {
+        found.extend(lock_graph::lock_order_findings(&st.lock_facts));
+    }
+    for mut f in found {
+        f.execution = Some(exec.number);
+        st.findings.push(f);
+    }
+    finding::dedup(&mut st.findings);
+}
+
+fn is_loom_deadlock(payload: &(dyn std::any::Any + Send)) -> bool {
+    panic_hook::message_of(payload).starts_with("deadlock;")
+}

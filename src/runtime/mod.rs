@@ -1,0 +1,28 @@
+//! The runtime: instrumented primitives (`interlock::sync`, `thread`, `cell`)
+//! record what a program does, an engine runs it (loom's interleavings or
+//! real threads), and the analyses turn each execution into findings.
+
+pub mod engine;
+pub(crate) mod execution;
+mod explore;
+pub(crate) mod handle;
+mod naming;
+mod outcome;
+mod panic_hook;
+pub(crate) mod raw;
+
+pub use engine::Engine;
+pub use explore::Builder;
+
+/// Explores `f` with the default settings and panics with the rendered
+/// report when an error finding exists, so that it drops into `#[test]`s.
+#[track_caller]
+pub fn model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let report = Builder::new().check(f);
+    if !report.is_clean() {
+        panic!("interlock found concurrency bugs:\n{report}");
+    }
+}

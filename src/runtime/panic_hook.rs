@@ -1,0 +1,58 @@
+//! While a model runs, panics are the model's findings, not noise: the hook
+//! records the first one (message, place, thread) and keeps stderr quiet.
+//! Outside models it hands every panic to the hook that was there before.
+
+use std::sync::Once;
+
+use super::engine::Engine;
+use super::execution::{self, PanicRecord};
+use crate::event::Site;
+
+/// Payloads the runtime throws to stop an execution; not the program's panics.
+pub(crate) fn is_control(payload: &(dyn std::any::Any + Send)) -> bool {
+    payload.is::<super::raw::Deadlocked>()
+        || payload.is::<super::execution::SelfDeadlockPanic>()
+        || payload.is::<crate::thread::TooManyThreads>()
+        || payload.is::<super::explore::ExecutionLimit>()
+}
+
+pub(crate) fn message_of(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+pub(crate) fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let handled = execution::with_current(|exec| {
+                if is_control(info.payload()) {
+                    return;
+                }
+                let site = info
+                    .location()
+                    .map(|l| Site::new(l.file().to_string(), l.line(), l.column()))
+                    .unwrap_or_else(Site::unknown);
+                // Under loom, asking which thread runs means calling into
+                // loom, which may be mid-panic itself (or already done with
+                // this execution); the thread is filled in where its panic is
+                // caught instead (`Execution::panicked_in`).
+                let agent = (exec.engine == Engine::Std).then(|| exec.agent());
+                exec.note_panic(PanicRecord {
+                    message: message_of(info.payload()),
+                    site,
+                    agent,
+                });
+            });
+            if handled.is_none() {
+                previous(info);
+            }
+        }));
+    });
+}

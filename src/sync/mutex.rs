@@ -1,0 +1,228 @@
+//! `Mutex`: `std::sync::Mutex` with every acquisition recorded.
+
+use std::cell::{Cell, UnsafeCell};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{LockResult, TryLockError, TryLockResult};
+
+use crate::event::{Action, AgentId, LockMode, ObjectKind, Site};
+use crate::runtime::handle::Handle;
+use crate::runtime::raw::{RawGuard, RawLock};
+
+/// A mutual-exclusion lock, as `std::sync::Mutex`.
+///
+/// Besides the lock itself, the protected data is tracked as a shared
+/// location: the first `Deref` of a guard records a read and the first
+/// `DerefMut` a write, which is what the atomicity analysis needs to see a
+/// value read in one critical section and written back in another.
+pub struct Mutex<T: ?Sized> {
+    handle: Handle,
+    data_handle: Handle,
+    raw: RawLock,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: as std's Mutex: the raw lock serializes access to `data`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        let site = Site::caller();
+        Mutex {
+            handle: Handle::new(ObjectKind::Mutex, site.clone()),
+            data_handle: Handle::new(ObjectKind::Cell, site),
+            raw: RawLock::new(false),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    pub fn into_inner(self) -> LockResult<T> {
+        Ok(self.data.into_inner())
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    #[track_caller]
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        let site = Site::caller();
+        let request = self.handle.id().zip(self.handle.execution());
+        let agent =
+            request.map(|(id, exec)| exec.lock_request(id, LockMode::Exclusive, site.clone()));
+        let raw = self.raw.acquire(LockMode::Exclusive);
+        Ok(self.guard(raw, agent, site))
+    }
+
+    #[track_caller]
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        let site = Site::caller();
+        match self.raw.try_acquire(LockMode::Exclusive) {
+            Some(raw) => {
+                let agent = self.handle.execution().map(|e| e.agent());
+                Ok(self.guard(raw, agent, site))
+            }
+            None => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        Ok(self.data.get_mut())
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        false
+    }
+
+    fn guard<'a>(
+        &'a self,
+        raw: RawGuard<'a>,
+        agent: Option<AgentId>,
+        site: Site,
+    ) -> MutexGuard<'a, T> {
+        if let (Some(exec), Some(id), Some(agent)) =
+            (self.handle.execution(), self.handle.id(), agent)
+        {
+            exec.lock_acquired(agent, id, LockMode::Exclusive, site.clone());
+        }
+        MutexGuard {
+            mutex: self,
+            raw: Some(raw),
+            site,
+            accessed: Cell::new(Accessed::NONE),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> &RawLock {
+        &self.raw
+    }
+
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex").finish_non_exhaustive()
+    }
+}
+
+/// Which accesses a guard has recorded so far (one read and one write at most).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accessed(u8);
+
+impl Accessed {
+    pub const NONE: Accessed = Accessed(0);
+    const READ: u8 = 1;
+    const WRITE: u8 = 2;
+
+    /// Records the first read and the first write of a guard's lifetime.
+    pub fn note(cell: &Cell<Accessed>, write: bool, handle: &Handle, site: &Site) {
+        let seen = cell.get().0;
+        let bit = if write { Self::WRITE } else { Self::READ };
+        // Further reads or writes in one critical section add nothing the
+        // analyses use.
+        if seen & bit != 0 || std::thread::panicking() {
+            return;
+        }
+        cell.set(Accessed(seen | bit));
+        handle.record(site.clone(), |id| {
+            if write {
+                Action::Write { cell: id }
+            } else {
+                Action::Read { cell: id }
+            }
+        });
+    }
+}
+
+/// The guard of a locked [`Mutex`]; the lock is released when it drops.
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    raw: Option<RawGuard<'a>>,
+    site: Site,
+    accessed: Cell<Accessed>,
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    pub(crate) fn mutex(&self) -> &'a Mutex<T> {
+        self.mutex
+    }
+
+    pub(crate) fn take_raw(&mut self) -> RawGuard<'a> {
+        self.raw
+            .take()
+            .expect("a guard holds its lock until dropped")
+    }
+
+    pub(crate) fn put_raw(&mut self, raw: RawGuard<'a>) {
+        self.raw = Some(raw);
+    }
+
+    pub(crate) fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// After a condvar wait the data may have changed under the released
+    /// lock: the next access is recorded afresh, as a new critical section.
+    pub(crate) fn forget_accesses(&self) {
+        self.accessed.set(Accessed::NONE);
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        Accessed::note(&self.accessed, false, &self.mutex.data_handle, &self.site);
+        // SAFETY: the guard holds the lock.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Accessed::note(&self.accessed, true, &self.mutex.data_handle, &self.site);
+        // SAFETY: the guard holds the lock exclusively.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        if self.raw.is_some() && !std::thread::panicking() {
+            if let (Some(exec), Some(id)) = (self.mutex.handle.execution(), self.mutex.handle.id())
+            {
+                exec.lock_released(id, LockMode::Exclusive, self.site.clone());
+            }
+        }
+        drop(self.raw.take());
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}

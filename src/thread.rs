@@ -1,0 +1,249 @@
+//! `interlock::thread`: `std::thread` whose threads are agents of the model.
+//!
+//! Under the loom engine threads are loom's, so their interleavings are
+//! explored; under the std engine they are real threads that inherit the
+//! execution that records them.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::{Action, AgentId, Site};
+use crate::runtime::engine::Engine;
+use crate::runtime::execution::{self, bump, Blocker, Execution};
+use crate::runtime::raw::std_poll;
+
+/// loom explores at most this many threads besides the model's main thread.
+pub(crate) const LOOM_MAX_SPAWNED: usize = 4;
+
+/// Thrown (with `panic_any`) when a program spawns more threads than loom
+/// can explore; the run falls back to the std engine.
+pub(crate) struct TooManyThreads;
+
+/// Spawns a thread, as `std::thread::spawn`.
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new()
+        .spawn_at(f, Site::caller())
+        .expect("failed to spawn thread")
+}
+
+/// Thread factory, as `std::thread::Builder`: names show up in reports.
+#[derive(Debug, Default)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    pub fn name(mut self, name: String) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    pub fn stack_size(mut self, size: usize) -> Self {
+        self.stack_size = Some(size);
+        self
+    }
+
+    #[track_caller]
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_at(f, Site::caller())
+    }
+
+    fn spawn_at<F, T>(self, f: F, site: Site) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(exec) = execution::current() else {
+            let mut builder = std::thread::Builder::new();
+            if let Some(name) = self.name {
+                builder = builder.name(name);
+            }
+            return Ok(JoinHandle {
+                inner: Inner::Std(builder.spawn(f)?),
+                exec: None,
+                child: None,
+                thread: Thread { name: None },
+            });
+        };
+        if exec.engine == Engine::Loom
+            && exec.spawned.fetch_add(1, Ordering::Relaxed) >= LOOM_MAX_SPAWNED
+        {
+            std::panic::panic_any(TooManyThreads);
+        }
+        let child = exec.register_child(self.name.clone(), site);
+        let thread = Thread {
+            name: Some(exec.recording().trace.agent_name(child).to_string()),
+        };
+        let inner = match exec.engine {
+            Engine::Loom => {
+                let exec = Arc::clone(&exec);
+                Inner::Loom(loom::thread::spawn(move || {
+                    exec.adopt(child);
+                    let result = exec.run_as(child, f);
+                    exec.finish(child);
+                    result
+                }))
+            }
+            Engine::Std => {
+                exec.live.fetch_add(1, Ordering::SeqCst);
+                let inherited = Arc::clone(&exec);
+                let mut builder = std::thread::Builder::new();
+                if let Some(name) = self.name {
+                    builder = builder.name(name);
+                }
+                if let Some(size) = self.stack_size {
+                    builder = builder.stack_size(size);
+                }
+                Inner::Std(builder.spawn(move || {
+                    let _current = execution::enter(Some(Arc::clone(&inherited)));
+                    inherited.adopt(child);
+                    let _done = ThreadDone(&inherited, child);
+                    f()
+                })?)
+            }
+        };
+        Ok(JoinHandle {
+            inner,
+            exec: Some(exec),
+            child: Some(child),
+            thread,
+        })
+    }
+}
+
+/// Std engine: a thread that ends, normally or by unwinding, is no longer live.
+struct ThreadDone<'a>(&'a Arc<Execution>, AgentId);
+
+impl Drop for ThreadDone<'_> {
+    fn drop(&mut self) {
+        self.0.finish(self.1);
+        self.0.live.fetch_sub(1, Ordering::SeqCst);
+        bump(&self.0.progress);
+    }
+}
+
+enum Inner<T> {
+    Loom(loom::thread::JoinHandle<T>),
+    Std(std::thread::JoinHandle<T>),
+}
+
+/// An owned permission to join a thread, as `std::thread::JoinHandle`.
+pub struct JoinHandle<T> {
+    inner: Inner<T>,
+    exec: Option<Arc<Execution>>,
+    child: Option<AgentId>,
+    thread: Thread,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the thread to finish; its history happens-before what follows.
+    #[track_caller]
+    pub fn join(self) -> std::thread::Result<T> {
+        let site = Site::caller();
+        let waiting = match (&self.exec, self.child) {
+            (Some(exec), Some(child)) => Some((
+                exec,
+                child,
+                exec.record_blocking(None, Blocker::Join { child }, site.clone()),
+            )),
+            _ => None,
+        };
+        let result = match self.inner {
+            Inner::Loom(handle) => handle.join(),
+            Inner::Std(handle) => {
+                if let Some(exec) = &self.exec {
+                    std_poll(exec, || handle.is_finished());
+                }
+                handle.join()
+            }
+        };
+        if let Some((exec, child, agent)) = waiting {
+            exec.unblock(agent);
+            exec.record(Action::Join { child }, site);
+        }
+        result
+    }
+
+    pub fn thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    pub fn is_finished(&self) -> bool {
+        match &self.inner {
+            Inner::Loom(_) => self
+                .exec
+                .as_ref()
+                .zip(self.child)
+                .is_some_and(|(e, c)| e.recording().finished.contains(&c)),
+            Inner::Std(handle) => handle.is_finished(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("thread", &self.thread)
+            .finish()
+    }
+}
+
+/// A handle to a thread, as `std::thread::Thread` (name only).
+#[derive(Clone, Debug)]
+pub struct Thread {
+    name: Option<String>,
+}
+
+impl Thread {
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// The running thread.
+pub fn current() -> Thread {
+    match execution::current() {
+        Some(exec) => {
+            let agent = exec.agent();
+            Thread {
+                name: Some(exec.recording().trace.agent_name(agent).to_string()),
+            }
+        }
+        None => Thread {
+            name: std::thread::current().name().map(str::to_string),
+        },
+    }
+}
+
+/// Gives other threads a chance to run; under loom, a scheduling point.
+pub fn yield_now() {
+    match execution::with_current(|e| e.engine) {
+        Some(Engine::Loom) => loom::thread::yield_now(),
+        _ => std::thread::yield_now(),
+    }
+}
+
+/// Sleeps; under loom time does not pass, so this only yields.
+pub fn sleep(duration: Duration) {
+    match execution::with_current(|e| e.engine) {
+        Some(Engine::Loom) => loom::thread::yield_now(),
+        _ => std::thread::sleep(duration),
+    }
+}
