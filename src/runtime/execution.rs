@@ -58,7 +58,19 @@ pub(crate) struct Recording {
     /// A re-acquisition that would block the thread on itself: the lock,
     /// the mode asked for, where, and where it was first taken.
     pub self_deadlock: Option<SelfDeadlock>,
+    /// Each request made while holding other locks, as (thread, lock, mode,
+    /// site, locks held): the lock graph only needs rebuilding when an
+    /// execution shows one not seen before.
+    pub nestings: Vec<Nesting>,
 }
+
+pub(crate) type Nesting = (
+    AgentId,
+    ObjectId,
+    LockMode,
+    Site,
+    Vec<(ObjectId, LockMode, Site)>,
+);
 
 /// A thread asking for a lock it already holds in a mode that cannot be shared.
 #[derive(Clone, Debug)]
@@ -232,6 +244,10 @@ impl Execution {
                 })
                 .cloned()
         });
+        if let Some(held) = rec.held.get(&agent).filter(|h| !h.is_empty()) {
+            let nesting = (agent, lock, mode, site.clone(), held.clone());
+            rec.nestings.push(nesting);
+        }
         if let Some((_, held_mode, held_site)) = conflict {
             rec.self_deadlock = Some(SelfDeadlock {
                 agent,

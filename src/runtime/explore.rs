@@ -58,6 +58,7 @@ struct Exploration {
     /// executions (one of each), for the lock-order graph.
     lock_facts: Vec<Acquisition>,
     fact_keys: HashSet<FactKey>,
+    nestings: HashSet<execution::Nesting>,
 }
 
 /// What makes two acquisitions the same edge source, whatever the execution.
@@ -296,14 +297,22 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
     // A lock-order cycle does not stop exploration: it is reported in the
     // execution that completes it, and exploration goes on to confirm it as
     // an observed deadlock within the bounds.
-    let facts = facts_from_trace(&rec.trace);
-    found.extend(
-        lock_graph::relock_findings(&facts)
-            .into_iter()
-            .filter(|f| f.kind == Kind::RecursiveRead),
-    );
-    if st.gather_lock_facts(facts) {
-        found.extend(lock_graph::lock_order_findings(&st.lock_facts));
+    // Most executions of a model repeat lock nestings already seen: the lock
+    // graph is only rebuilt from an execution that shows a new one.
+    let mut new_nesting = false;
+    for nesting in rec.nestings.drain(..) {
+        new_nesting |= st.nestings.insert(nesting);
+    }
+    if new_nesting {
+        let facts = facts_from_trace(&rec.trace);
+        found.extend(
+            lock_graph::relock_findings(&facts)
+                .into_iter()
+                .filter(|f| f.kind == Kind::RecursiveRead),
+        );
+        if st.gather_lock_facts(facts) {
+            found.extend(lock_graph::lock_order_findings(&st.lock_facts));
+        }
     }
     for mut f in found {
         f.execution = Some(exec.number);

@@ -12,6 +12,8 @@
 //! runs FastTrack over the same clocks without recording them.
 
 mod engine;
+#[cfg(test)]
+mod proptests;
 mod race;
 mod steps;
 mod vector_clock;

@@ -73,7 +73,8 @@ struct InstanceKey<'f> {
 
 impl<'f> LockGraph<'f> {
     pub fn build(facts: &'f [Acquisition]) -> Self {
-        let mut ids: FxHashMap<&'f LockKey, u32> = FxHashMap::default();
+        let mut ids: FxHashMap<&'f LockKey, u32> =
+            FxHashMap::with_capacity_and_hasher(facts.len().min(1 << 16), Default::default());
         let mut locks: Vec<&'f LockKey> = Vec::new();
         let mut intern = |key: &'f LockKey| {
             *ids.entry(key).or_insert_with(|| {
