@@ -156,7 +156,10 @@ impl<T> JoinHandle<T> {
     /// Waits for the thread to finish; its history happens-before what follows.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        let site = Site::caller();
+        self.join_at(Site::caller())
+    }
+
+    fn join_at(self, site: Site) -> std::thread::Result<T> {
         let waiting = match (&self.exec, self.child) {
             (Some(exec), Some(child)) => Some((
                 exec,
@@ -245,5 +248,106 @@ pub fn sleep(duration: Duration) {
     match execution::with_current(|e| e.engine) {
         Some(Engine::Loom) => loom::thread::yield_now(),
         _ => std::thread::sleep(duration),
+    }
+}
+
+/// Creates a scope for spawning threads that borrow from the caller, as
+/// `std::thread::scope`: every thread spawned in it is joined before it returns.
+#[track_caller]
+pub fn scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    let scope = Scope {
+        handles: std::sync::Mutex::new(Vec::new()),
+        _scope: std::marker::PhantomData,
+        _env: std::marker::PhantomData,
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&scope)));
+    let site = Site::caller();
+    let handles = std::mem::take(&mut *scope.handles.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut a_thread_panicked = false;
+    for handle in handles {
+        let pending = handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = pending {
+            a_thread_panicked |= handle.join_at(site.clone()).is_err();
+        }
+    }
+    match result {
+        Err(payload) => std::panic::resume_unwind(payload),
+        Ok(_) if a_thread_panicked => panic!("a scoped thread panicked"),
+        Ok(value) => value,
+    }
+}
+
+type SharedHandle = Arc<std::sync::Mutex<Option<JoinHandle<()>>>>;
+
+/// A scope to spawn borrowing threads in; see [`scope`].
+pub struct Scope<'scope, 'env: 'scope> {
+    handles: std::sync::Mutex<Vec<SharedHandle>>,
+    _scope: std::marker::PhantomData<&'scope mut &'scope ()>,
+    _env: std::marker::PhantomData<&'env mut &'env ()>,
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// Spawns a thread that may borrow anything that outlives the scope.
+    #[track_caller]
+    pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        let result: Arc<std::sync::Mutex<Option<T>>> = Arc::new(std::sync::Mutex::new(None));
+        let slot = Arc::clone(&result);
+        let job: Box<dyn FnOnce() + Send + 'scope> = Box::new(move || {
+            let value = f();
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+        });
+        // SAFETY: `scope` joins every thread spawned here before it returns,
+        // so nothing the job borrows is gone while it runs (as in std).
+        let job: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(job) };
+        let handle = Builder::new()
+            .spawn_at(job, Site::caller())
+            .expect("failed to spawn thread");
+        let thread = handle.thread.clone();
+        let shared = Arc::new(std::sync::Mutex::new(Some(handle)));
+        self.handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::clone(&shared));
+        ScopedJoinHandle {
+            handle: shared,
+            result,
+            thread,
+            _scope: std::marker::PhantomData,
+        }
+    }
+}
+
+/// An owned permission to join a scoped thread.
+pub struct ScopedJoinHandle<'scope, T> {
+    handle: SharedHandle,
+    result: Arc<std::sync::Mutex<Option<T>>>,
+    thread: Thread,
+    _scope: std::marker::PhantomData<&'scope ()>,
+}
+
+impl<T> ScopedJoinHandle<'_, T> {
+    /// Waits for the thread to finish and returns its result.
+    #[track_caller]
+    pub fn join(self) -> std::thread::Result<T> {
+        let site = Site::caller();
+        let pending = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(handle) = pending {
+            handle.join_at(site)?;
+        }
+        let value = self.result.lock().unwrap_or_else(|e| e.into_inner()).take();
+        value.ok_or_else(|| {
+            Box::new("the scoped thread did not finish") as Box<dyn std::any::Any + Send>
+        })
+    }
+
+    pub fn thread(&self) -> &Thread {
+        &self.thread
     }
 }

@@ -546,3 +546,31 @@ fn opposite_orders_under_a_common_gate_lock_are_clean() {
     });
     assert_clean(&report);
 }
+
+#[test]
+fn scoped_threads_borrow_and_are_checked() {
+    let report = Builder::new().check(|| {
+        let total = Mutex::new(0);
+        let racy = TrackedCell::new(0u32);
+        thread::scope(|s| {
+            let a = s.spawn(|| *total.lock().unwrap() += 1);
+            s.spawn(|| racy.set(1)); // scoped_race
+            let _ = racy.get();
+            a.join().unwrap();
+        });
+        assert_eq!(*total.lock().unwrap(), 1);
+    });
+    assert_found_at(&report, Kind::DataRace, marker("scoped_race"));
+}
+
+#[test]
+fn scoped_threads_joined_by_the_scope_are_clean() {
+    let report = Builder::new().check(|| {
+        let cell = TrackedCell::new(0u32);
+        thread::scope(|s| {
+            s.spawn(|| cell.set(1));
+        });
+        assert_eq!(cell.get(), 1);
+    });
+    assert_clean(&report);
+}
