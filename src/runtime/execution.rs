@@ -289,7 +289,7 @@ impl Execution {
     pub fn register_object(&self, kind: ObjectKind, site: Site) -> ObjectId {
         let mut rec = self.recording();
         let ordinal = rec.trace.objects.len();
-        let name = format!("{}#{ordinal}", kind_word(kind));
+        let name = format!("{}#{ordinal}", super::naming::kind_word(kind));
         rec.trace.object(kind, name, site)
     }
 
@@ -359,21 +359,6 @@ impl Recording {
         };
         self.agents.insert(key, agent);
         agent
-    }
-}
-
-fn kind_word(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Mutex => "mutex",
-        ObjectKind::RwLock => "rwlock",
-        ObjectKind::Condvar => "condvar",
-        ObjectKind::Barrier => "barrier",
-        ObjectKind::Channel => "channel",
-        ObjectKind::Atomic => "atomic",
-        ObjectKind::Cell => "cell",
-        ObjectKind::Resource => "pool",
-        ObjectKind::Buffer => "buffer",
-        ObjectKind::GpuEvent => "event",
     }
 }
 

@@ -114,7 +114,7 @@ fn name_at(sources: &mut SourceCache, file: &str, line: u32, column: u32) -> Opt
     Some(name)
 }
 
-fn kind_word(kind: ObjectKind) -> &'static str {
+pub(crate) fn kind_word(kind: ObjectKind) -> &'static str {
     match kind {
         ObjectKind::Mutex => "mutex",
         ObjectKind::RwLock => "rwlock",
