@@ -574,3 +574,88 @@ fn scoped_threads_joined_by_the_scope_are_clean() {
     });
     assert_clean(&report);
 }
+
+fn publication(store: Ordering, load: Ordering) -> Report {
+    Builder::new().check(move || {
+        let data = Arc::new(TrackedCell::new(0u32));
+        let ready = Arc::new(interlock::sync::atomic::AtomicBool::new(false));
+        let (d2, r2) = (data.clone(), ready.clone());
+        let t = thread::spawn(move || {
+            d2.set(42);
+            r2.store(true, store);
+        });
+        if ready.load(load) {
+            assert_eq!(data.get(), 42); // published_read
+        }
+        t.join().unwrap();
+    })
+}
+
+#[test]
+fn relaxed_publication_is_a_data_race() {
+    let report = publication(Ordering::Relaxed, Ordering::Relaxed);
+    assert_found_at(&report, Kind::DataRace, marker("published_read"));
+}
+
+#[test]
+fn release_acquire_publication_is_clean() {
+    assert_clean(&publication(Ordering::Release, Ordering::Acquire));
+}
+
+#[test]
+fn recursive_read_is_a_warning() {
+    let report = Builder::new().check(|| {
+        let table = RwLock::new(0);
+        let first = table.read().unwrap();
+        let again = table.read().unwrap(); // read_again
+        assert_eq!(*first, *again);
+    });
+    assert_found_at(&report, Kind::RecursiveRead, marker("read_again"));
+    assert!(
+        report.is_clean(),
+        "a recursive read is a warning:\n{report}"
+    );
+}
+
+fn condvar_consumers(use_while: bool) -> Report {
+    Builder::new().check(move || {
+        let shared = Arc::new((Mutex::new(Vec::<u32>::new()), Condvar::new()));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (items, cv) = &*shared;
+                    let mut q = items.lock().unwrap();
+                    if use_while {
+                        while q.is_empty() {
+                            q = cv.wait(q).unwrap();
+                        }
+                    } else if q.is_empty() {
+                        q = cv.wait(q).unwrap();
+                    }
+                    q.pop().expect("woken with nothing to take"); // stolen
+                })
+            })
+            .collect();
+        let (items, cv) = &*shared;
+        for i in 0..2 {
+            items.lock().unwrap().push(i);
+            cv.notify_one();
+        }
+        for c in consumers {
+            c.join().unwrap();
+        }
+    })
+}
+
+#[test]
+fn condvar_if_instead_of_while_loses_to_a_stolen_wake_up() {
+    let report = condvar_consumers(false);
+    assert!(!report.is_clean(), "{report}");
+    assert_found_at(&report, Kind::AssertionFailure, marker("stolen"));
+}
+
+#[test]
+fn condvar_while_loop_survives_stolen_wake_ups() {
+    assert_clean(&condvar_consumers(true));
+}

@@ -265,6 +265,14 @@ impl Execution {
         agent
     }
 
+    /// Whether `agent` holds `lock` in `mode` now.
+    pub fn holds(&self, agent: AgentId, lock: ObjectId, mode: LockMode) -> bool {
+        self.recording()
+            .held
+            .get(&agent)
+            .is_some_and(|held| held.iter().any(|(l, m, _)| *l == lock && *m == mode))
+    }
+
     pub fn lock_acquired(&self, agent: AgentId, lock: ObjectId, mode: LockMode, site: Site) {
         let mut rec = self.recording();
         rec.blocked.remove(&agent);

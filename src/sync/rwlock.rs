@@ -43,12 +43,23 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Site::caller();
+        // A read taken again by a thread that already reads shares the lock
+        // it holds (reported as `recursive-read`); loom's rwlock cannot be
+        // read twice by one thread, so the raw lock is not asked again.
+        let reentrant = self
+            .handle
+            .execution()
+            .zip(self.handle.id())
+            .is_some_and(|(exec, id)| {
+                let agent = exec.agent();
+                exec.holds(agent, id, LockMode::Shared)
+            });
         let agent = self.request(LockMode::Shared, &site);
-        let raw = self.raw.acquire(LockMode::Shared);
+        let raw = (!reentrant).then(|| self.raw.acquire(LockMode::Shared));
         self.acquired(agent, LockMode::Shared, &site);
         Ok(RwLockReadGuard {
             lock: self,
-            raw: Some(raw),
+            raw,
             site,
             accessed: Cell::new(Accessed::NONE),
         })
