@@ -1,13 +1,13 @@
 //! Findings: the one type every analysis produces and every reporter renders.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 use crate::event::Site;
 
 /// A finding kind, spelled as in the contract (`lock-order-inversion`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Deadlock,
@@ -135,7 +135,7 @@ impl FromStr for Kind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -152,7 +152,7 @@ impl fmt::Display for Severity {
 }
 
 /// A labelled place in source that a finding points at.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     pub file: String,
     pub line: u32,
@@ -172,7 +172,7 @@ impl Location {
 }
 
 /// One step of the interleaving that explains a finding.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TraceStep {
     /// The thread or stream that took the step, named as a reader knows it.
     pub agent: String,
@@ -182,7 +182,7 @@ pub struct TraceStep {
     pub line: u32,
     pub column: u32,
     /// Whether this step is one the finding is about (highlighted in timelines).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub highlight: bool,
 }
 
@@ -205,23 +205,23 @@ impl TraceStep {
 }
 
 /// A concurrency bug found by some analysis.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: Kind,
     pub severity: Severity,
     pub message: String,
     /// The first location is the primary one.
     pub locations: Vec<Location>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceStep>>,
     /// The execution (counted from 1) in which the finding was first seen.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution: Option<u64>,
     /// How to fix it, in a sentence.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
     /// Further explanation (why a cycle was kept, the tables at an unsafe grant, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 

@@ -7,13 +7,18 @@
 
 pub mod analysis;
 pub mod catalogue;
+#[cfg(feature = "cli")]
+pub mod check;
 pub mod event;
 pub mod finding;
+pub mod gpu;
 pub mod input;
 pub mod report;
 
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+pub mod scan;
 
 pub use finding::{Finding, Kind, Severity};
 pub use report::Report;

@@ -659,3 +659,23 @@ fn condvar_if_instead_of_while_loses_to_a_stolen_wake_up() {
 fn condvar_while_loop_survives_stolen_wake_ups() {
     assert_clean(&condvar_consumers(true));
 }
+
+#[test]
+fn a_deadlock_with_progress_reporting_on_still_returns_a_report() {
+    // A failing execution leaves the blocked threads' stacks behind; nothing
+    // the explorer locks may live on them.
+    let report = Builder::new().progress(true).check(|| {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        let (a2, b2) = (a.clone(), b.clone());
+        let t = thread::spawn(move || {
+            let _b = b2.lock().unwrap();
+            let _a = a2.lock().unwrap();
+        });
+        let _a = a.lock().unwrap();
+        let _b = b.lock().unwrap();
+        drop((_b, _a));
+        t.join().unwrap();
+    });
+    assert!(kinds(&report).contains(&Kind::Deadlock), "{report}");
+}

@@ -17,52 +17,84 @@ use crate::finding::{Finding, Kind};
 
 #[derive(Clone, Copy)]
 enum Access {
-    /// A plain read (a load, a `Deref` of a guard, a cell read) at this event.
-    Read(usize),
+    /// A plain read (a load, a `Deref` of a guard, a cell read) at this event,
+    /// which saw the value of the write at `read_from` (`None`: the initial
+    /// value), as far as the trace tells.
+    Read { at: usize, read_from: Option<usize> },
     /// A write or an atomic read-modify-write.
     Write,
 }
 
-/// How an event touches a location, if it does.
-fn access(action: &Action) -> Option<(ObjectId, bool, bool)> {
-    // (location, reads, writes)
+/// How an event touches a location, if it does: (location, reads, writes, value).
+fn access(action: &Action) -> Option<(ObjectId, bool, bool, Option<u64>)> {
     match action {
-        Action::AtomicLoad { atomic, .. } => Some((*atomic, true, false)),
-        Action::AtomicStore { atomic, .. } => Some((*atomic, false, true)),
-        Action::AtomicRmw { atomic, .. } => Some((*atomic, true, true)),
-        Action::Read { cell } => Some((*cell, true, false)),
-        Action::Write { cell } => Some((*cell, false, true)),
+        Action::AtomicLoad { atomic, value, .. } => Some((*atomic, true, false, *value)),
+        Action::AtomicStore { atomic, value, .. } => Some((*atomic, false, true, *value)),
+        Action::AtomicRmw { atomic, .. } => Some((*atomic, true, true, None)),
+        Action::Read { cell } => Some((*cell, true, false, None)),
+        Action::Write { cell } => Some((*cell, false, true, None)),
         _ => None,
     }
 }
 
+/// A write to a location: where, by whom, and the value stored when known.
+struct Write {
+    at: usize,
+    agent: AgentId,
+    value: Option<u64>,
+}
+
 pub fn atomicity_violations(trace: &Trace) -> Vec<Finding> {
     let mut last: HashMap<(AgentId, ObjectId), Access> = HashMap::new();
-    // The latest write to each location: (event index, agent).
-    let mut latest_write: HashMap<ObjectId, (usize, AgentId)> = HashMap::new();
+    let mut writes: HashMap<ObjectId, Vec<Write>> = HashMap::new();
     let mut findings = Vec::new();
     for (index, event) in trace.events.iter().enumerate() {
-        let Some((location, reads, writes)) = access(&event.action) else {
+        let Some((location, reads, stores, value)) = access(&event.action) else {
             continue;
         };
         let agent = event.agent;
-        if writes && !reads {
-            if let Some(Access::Read(read)) = last.get(&(agent, location)) {
-                if let Some(&(between, writer)) = latest_write.get(&location) {
-                    if between > *read && writer != agent {
-                        findings.push(violation(trace, *read, between, index));
-                    }
+        let history = writes.entry(location).or_default();
+        if stores && !reads {
+            if let Some(Access::Read { at, read_from }) = last.get(&(agent, location)) {
+                // Another thread's write that the read did not see: after
+                // the write it read from, before this write.
+                let lost = history
+                    .iter()
+                    .rev()
+                    .take_while(|w| read_from.is_none_or(|from| w.at > from))
+                    .find(|w| w.agent != agent);
+                if let Some(lost) = lost {
+                    findings.push(violation(trace, *at, lost.at, index));
                 }
             }
         }
-        let now = if writes {
+        let now = if stores {
             Access::Write
         } else {
-            Access::Read(index)
+            // A load whose value the trace records read the latest write of
+            // that value (a weak load may see an older one); other reads are
+            // taken to see the latest write.
+            let read_from = match value {
+                Some(v) => history
+                    .iter()
+                    .rev()
+                    .find(|w| w.value == Some(v))
+                    .map(|w| w.at),
+                None => history.last().map(|w| w.at),
+            };
+            // (A value no write stored is the initial one: `None`.)
+            Access::Read {
+                at: index,
+                read_from,
+            }
         };
         last.insert((agent, location), now);
-        if writes {
-            latest_write.insert(location, (index, agent));
+        if stores {
+            history.push(Write {
+                at: index,
+                agent,
+                value,
+            });
         }
     }
     findings
@@ -75,7 +107,7 @@ fn violation(trace: &Trace, read: usize, between: usize, write: usize) -> Findin
         &trace.events[write],
     );
     let location = match access(&w.action) {
-        Some((id, _, _)) => trace.object_name(id).to_string(),
+        Some((id, _, _, _)) => trace.object_name(id).to_string(),
         None => "?".to_string(),
     };
     let (who, other) = (trace.agent_name(r.agent), trace.agent_name(b.agent));
@@ -178,5 +210,61 @@ mod tests {
         t.push(b, Action::Write { cell: data }, site(21));
         t.push(a, Action::Write { cell: data }, site(21));
         assert_eq!(atomicity_violations(&t).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod stale_reads {
+    use super::*;
+    use crate::event::{MemoryOrder, ObjectKind, Site};
+
+    #[test]
+    fn a_load_that_saw_an_older_value_loses_the_newer_write() {
+        // thread 1 stores 1; thread 2's load still sees the initial 0 (not
+        // ordered by happens-before) and stores 1: thread 1's increment is lost.
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("thread 1"), t.thread("thread 2"));
+        let x = t.object(ObjectKind::Atomic, "counter", Site::new("t.rs", 1, 1));
+        let site = |l| Site::new("t.rs", l, 5);
+        let load = |v| Action::AtomicLoad {
+            atomic: x,
+            order: MemoryOrder::SeqCst,
+            value: Some(v),
+        };
+        let store = |v| Action::AtomicStore {
+            atomic: x,
+            order: MemoryOrder::SeqCst,
+            value: Some(v),
+        };
+        t.push(a, load(0), site(10));
+        t.push(a, store(1), site(11));
+        t.push(b, load(0), site(10));
+        t.push(b, store(1), site(11));
+        let found = atomicity_violations(&t);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.starts_with("thread 2 reads"));
+    }
+
+    #[test]
+    fn a_load_that_saw_the_latest_value_is_clean() {
+        let mut t = Trace::new();
+        let (a, b) = (t.thread("thread 1"), t.thread("thread 2"));
+        let x = t.object(ObjectKind::Atomic, "counter", Site::new("t.rs", 1, 1));
+        let site = |l| Site::new("t.rs", l, 5);
+        let load = |v| Action::AtomicLoad {
+            atomic: x,
+            order: MemoryOrder::SeqCst,
+            value: Some(v),
+        };
+        let store = |v| Action::AtomicStore {
+            atomic: x,
+            order: MemoryOrder::SeqCst,
+            value: Some(v),
+        };
+        t.push(a, load(0), site(10));
+        t.push(a, store(1), site(11));
+        t.push(b, load(1), site(10));
+        t.push(b, store(2), site(11));
+        assert!(atomicity_violations(&t).is_empty());
     }
 }

@@ -10,7 +10,10 @@ use crate::input::InputError;
 use crate::report::{Format, Report};
 
 mod banker;
+mod check;
 mod explain;
+mod gpu;
+mod scan;
 
 /// Exit codes of the contract.
 pub const EXIT_CLEAN: i32 = 0;
@@ -39,9 +42,21 @@ enum Command {
     /// sequence, each listed request granted or refused, and the deadlocked set.
     #[command(after_help = banker::AFTER_HELP)]
     Banker(banker::BankerArgs),
+    /// Runs each program (a file with `fn main` using std::sync and std::thread) through
+    /// loom's interleavings and reports what goes wrong, thread by thread.
+    #[command(after_help = check::AFTER_HELP)]
+    Check(check::CheckArgs),
     /// Prints the catalogue entry of a finding kind: what it is, a minimal example, the fix.
     #[command(after_help = explain::AFTER_HELP)]
     Explain(explain::ExplainArgs),
+    /// Checks a recorded GPU stream trace (JSON) for stream races and uses after free:
+    /// streams are ordered like threads, by events, synchronizes and the default stream.
+    #[command(after_help = gpu::AFTER_HELP)]
+    Gpu(gpu::GpuArgs),
+    /// Static analysis of Rust sources, no build: double locks, lock-order inversions,
+    /// condvar misuse, guards across `.await`, lost updates on atomics.
+    #[command(after_help = scan::AFTER_HELP)]
+    Scan(scan::ScanArgs),
 }
 
 /// Options every reporting command takes.
@@ -78,6 +93,12 @@ pub enum Failure {
     Input(Box<InputError>),
 }
 
+impl From<Box<InputError>> for Failure {
+    fn from(e: Box<InputError>) -> Self {
+        Failure::Input(e)
+    }
+}
+
 impl From<InputError> for Failure {
     fn from(e: InputError) -> Self {
         Failure::Input(Box::new(e))
@@ -104,7 +125,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let result = match cli.command {
         Command::Banker(args) => banker::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Scan(args) => scan::run(&args),
+        Command::Gpu(args) => gpu::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,8 @@ use std::path::Path;
 
 #[cfg(feature = "cli")]
 pub mod banker_state;
+#[cfg(feature = "cli")]
+pub mod gpu_trace;
 
 /// Input that could not be used: a missing or malformed file, a name that
 /// does not exist, a count out of range. Commands exit with code 2 on it.

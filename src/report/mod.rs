@@ -1,12 +1,13 @@
 //! Reports: the findings of one run and what the run covered, rendered for
 //! people (human), scripts (json) and code scanning (sarif).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 
 /// What a run covered, for the summary line and the JSON `summary` object.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     /// Source files (or input files) the run read.
     pub files: usize,
@@ -80,6 +81,7 @@ pub enum Format {
     Sarif,
 }
 
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod sarif;

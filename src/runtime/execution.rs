@@ -106,6 +106,8 @@ pub(crate) struct Execution {
     pub progress: AtomicU64,
     /// Std engine: set once every thread is blocked for good; blocked threads unwind.
     pub aborted: AtomicBool,
+    /// Values of the program's statics in this execution (see `ModelStatic`).
+    pub statics: super::harness::StaticsOf,
 }
 
 thread_local! {
@@ -154,6 +156,7 @@ impl Execution {
             waiters: Mutex::new(HashMap::new()),
             progress: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
+            statics: Default::default(),
         })
     }
 

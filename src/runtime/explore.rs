@@ -13,8 +13,48 @@ use crate::event::{LockMode, Site};
 use crate::finding::{self, Finding, Kind};
 use crate::report::{Report, Summary};
 
-/// Thrown (with `panic_any`) to end exploration at `max_executions`.
+/// Thrown (with `panic_any`) to end exploration at `max_executions`, or
+/// after the first failure when not keeping going.
 pub(crate) struct ExecutionLimit;
+
+/// Prints progress to stderr about once a second.
+struct Progress {
+    start: std::time::Instant,
+    last: std::time::Instant,
+    printed: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let now = std::time::Instant::now();
+        Progress {
+            start: now,
+            last: now,
+            printed: false,
+        }
+    }
+
+    fn tick(&mut self, executions: u64) {
+        if self.last.elapsed().as_secs_f64() < 1.0 {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let rate = executions as f64 / self.start.elapsed().as_secs_f64();
+        eprint!("\r  exploring: {executions} executions ({rate:.0}/s)   ");
+        self.printed = true;
+    }
+
+    fn finish(&self) {
+        if self.printed {
+            eprint!("\r{:60}\r", "");
+        }
+    }
+}
+
+/// Defaults the command line shows in its help.
+pub mod defaults {
+    pub use super::{DEFAULT_PREEMPTION_BOUND as PREEMPTION_BOUND, DEFAULT_STD_RUNS as STD_RUNS};
+}
 
 /// Default preemption bound: every bug in a set of 50 classic programs
 /// needed at most 2 preemptions, and unbounded search drowns on programs as
@@ -31,6 +71,8 @@ pub struct Builder {
     max_executions: Option<u64>,
     engine: Engine,
     keep_going: bool,
+    progress: bool,
+    max_duration: Option<std::time::Duration>,
 }
 
 impl Default for Builder {
@@ -40,6 +82,8 @@ impl Default for Builder {
             max_executions: None,
             engine: Engine::Loom,
             keep_going: false,
+            progress: false,
+            max_duration: None,
         }
     }
 }
@@ -59,6 +103,10 @@ struct Exploration {
     lock_facts: Vec<Acquisition>,
     fact_keys: HashSet<FactKey>,
     nestings: HashSet<execution::Nesting>,
+    /// Exploration was ended because an execution failed.
+    stopped_at_failure: bool,
+    /// Exploration was ended by the time limit.
+    out_of_time: bool,
 }
 
 /// What makes two acquisitions the same edge source, whatever the execution.
@@ -122,6 +170,20 @@ impl Builder {
         self
     }
 
+    /// Stop exploring after this much wall-clock time (the report then says
+    /// it is incomplete).
+    pub fn max_duration(mut self, duration: std::time::Duration) -> Self {
+        self.max_duration = Some(duration);
+        self
+    }
+
+    /// Print the number of executions so far to stderr, about once a second,
+    /// while an exploration runs longer than a second.
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
     /// Explores `f` and reports what went wrong.
     pub fn check<F>(&self, f: F) -> Report
     where
@@ -143,6 +205,10 @@ impl Builder {
         let mut loom_builder = loom::model::Builder::new();
         loom_builder.preemption_bound = self.preemption_bound;
         let max = self.max_executions;
+        let keep_going = self.keep_going;
+        let deadline = self.max_duration.map(|d| std::time::Instant::now() + d);
+        let progress_cell = Arc::new(Mutex::new(self.progress.then(Progress::new)));
+        let progress_done = Arc::clone(&progress_cell);
         let (model_state, model_f) = (Arc::clone(&state), Arc::clone(&f));
         let restore = execution::enter(None);
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -155,7 +221,21 @@ impl Builder {
                     if max.is_some_and(|m| st.executions >= m) {
                         std::panic::panic_any(ExecutionLimit);
                     }
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        st.out_of_time = true;
+                        std::panic::panic_any(ExecutionLimit);
+                    }
+                    if st.failed && !keep_going {
+                        st.stopped_at_failure = true;
+                        std::panic::panic_any(ExecutionLimit);
+                    }
                     st.executions += 1;
+                    // Locks taken in here must not outlive this block: a
+                    // failing execution leaves this coroutine's stack behind.
+                    let mut progress = progress_cell.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(progress) = progress.as_mut() {
+                        progress.tick(st.executions);
+                    }
                     let exec = Execution::new(Engine::Loom, st.executions);
                     st.pending = Some(Arc::clone(&exec));
                     exec
@@ -167,6 +247,13 @@ impl Builder {
             })
         }));
         drop(restore);
+        if let Some(progress) = progress_done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            progress.finish();
+        }
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let mut incomplete = None;
         match result {
@@ -174,6 +261,18 @@ impl Builder {
                 if let Some(last) = st.pending.take() {
                     analyse(&mut st, &last, None);
                 }
+            }
+            Err(payload) if payload.is::<ExecutionLimit>() && st.stopped_at_failure => {
+                incomplete = Some(format!(
+                    "stopped at the first failure, after {} executions (keep going to explore on)",
+                    st.executions
+                ));
+            }
+            Err(payload) if payload.is::<ExecutionLimit>() && st.out_of_time => {
+                incomplete = Some(format!(
+                    "stopped after {} executions, at the time limit",
+                    st.executions
+                ));
             }
             Err(payload) if payload.is::<ExecutionLimit>() => {
                 incomplete = Some(format!(
@@ -289,10 +388,17 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
         // A thread that panicked without bringing main down.
         found.extend(outcome::assertion_failure(&rec));
     }
-    if !found.is_empty() {
+    found.extend(crate::analysis::happens_before::data_races(&rec.trace));
+    // Observed failures end exploration (unless keeping going), as in loom;
+    // potential ones (a lock-order cycle, an atomicity violation) do not.
+    if found.iter().any(|f| {
+        matches!(
+            f.kind,
+            Kind::Deadlock | Kind::AssertionFailure | Kind::DoubleLock | Kind::DataRace
+        )
+    }) {
         st.failed = true;
     }
-    found.extend(crate::analysis::happens_before::data_races(&rec.trace));
     found.extend(crate::analysis::atomicity::atomicity_violations(&rec.trace));
     // A lock-order cycle does not stop exploration: it is reported in the
     // execution that completes it, and exploration goes on to confirm it as

@@ -6,13 +6,16 @@ pub mod engine;
 pub(crate) mod execution;
 mod explore;
 pub(crate) mod handle;
+pub mod harness;
 mod naming;
 mod outcome;
 mod panic_hook;
 pub(crate) mod raw;
 
 pub use engine::Engine;
+pub use explore::defaults as explore_defaults;
 pub use explore::Builder;
+pub use harness::{check_main, ModelStatic};
 
 /// Explores `f` with the default settings and panics with the rendered
 /// report when an error finding exists, so that it drops into `#[test]`s.

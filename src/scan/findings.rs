@@ -1,0 +1,918 @@
+//! Findings from the scanner's facts: double locks and recursive reads,
+//! lock-order inversions (the shared lock graph, its filters included),
+//! violations of declared lock orders, condvar misuse, guards across
+//! `.await`, and lost updates on atomics.
+//!
+//! Every finding tells the whole path: where the first lock was taken, each
+//! call that leads from there, and where the second lock is asked for.
+
+use std::collections::{HashMap, HashSet};
+
+use super::guards::{AgentKind, EventKind, GuardLock};
+use super::ir::Pos;
+use super::lock_names::{Place, Root};
+use super::summary::{HeldUse, LockUse, Program, ScanFact};
+use super::tables::FnId;
+use crate::analysis::lock_graph::{self, Acquisition, Held, LockKey, Verdict};
+use crate::event::{LockMode, Site};
+use crate::finding::{Finding, Kind, TraceStep};
+
+/// What the findings pass produced besides findings.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Cycles the lock graph's filters left out, and why.
+    pub suppressed_cycles: Vec<(Vec<String>, String)>,
+    pub locks: usize,
+    pub edges: usize,
+}
+
+pub struct Findings<'p> {
+    program: &'p Program,
+    facts: Vec<ScanFact>,
+}
+
+fn verb(mode: LockMode) -> &'static str {
+    match mode {
+        LockMode::Exclusive => "lock",
+        LockMode::Shared => "read",
+    }
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|k| format!("`{k}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+impl<'p> Findings<'p> {
+    pub fn new(program: &'p Program) -> Self {
+        let facts = program.scan_facts();
+        Findings { program, facts }
+    }
+
+    fn fname(&self, f: FnId) -> &str {
+        &self.program.tables.fns[f as usize].display
+    }
+
+    fn site(&self, f: FnId, pos: Pos) -> Site {
+        let t = &self.program.tables;
+        let file = &t.files[t.fns[f as usize].file].display;
+        Site::new(file.clone(), pos.line, pos.column)
+    }
+
+    /// The name of a lock: its class, or how the source spells it.
+    pub fn name_of(&self, lock: &LockUse) -> String {
+        match &lock.class {
+            Some(c) => c.to_string(),
+            None => spelled(&lock.place),
+        }
+    }
+
+    fn hop_steps(&self, agent: &str, lock: &LockUse) -> Vec<TraceStep> {
+        lock.chain
+            .iter()
+            .map(|hop| {
+                TraceStep::new(
+                    agent,
+                    format!("call `{}`", self.fname(hop.callee)),
+                    &self.site(hop.caller, hop.pos),
+                )
+            })
+            .collect()
+    }
+
+    /// " (in `g`)" for a lock taken in a callee.
+    fn inside(&self, lock: &LockUse) -> String {
+        if lock.chain.is_empty() {
+            String::new()
+        } else {
+            format!(" (in `{}`)", self.fname(lock.func))
+        }
+    }
+
+    /// The facts the findings came from.
+    pub fn into_facts(self) -> Vec<ScanFact> {
+        self.facts
+    }
+
+    /// All findings.
+    pub fn all(&self, declared: &[Vec<String>]) -> (Vec<Finding>, Extras) {
+        let mut findings = self.relocks();
+        let (cycles, extras) = self.cycles();
+        findings.extend(cycles);
+        findings.extend(self.declared_orders(declared));
+        findings.extend(self.condvars());
+        findings.extend(self.awaits());
+        findings.extend(self.atomics());
+        (findings, extras)
+    }
+
+    // -----------------------------------------------------------------------
+    // Double locks and recursive reads
+
+    fn relocks(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen: HashSet<(Site, Site)> = HashSet::new();
+        for fact in &self.facts {
+            let a = &fact.acq;
+            if !a.blocking || a.reentrant {
+                continue;
+            }
+            for h in &fact.held {
+                if !h.lock.place.same_instance(&a.place) {
+                    continue;
+                }
+                let kind = match (h.lock.mode, a.mode) {
+                    (LockMode::Shared, LockMode::Shared) => {
+                        if a.recursive || (h.lock.upgradable != a.upgradable) {
+                            continue;
+                        }
+                        if h.lock.upgradable && a.upgradable {
+                            Kind::DoubleLock
+                        } else {
+                            Kind::RecursiveRead
+                        }
+                    }
+                    _ => Kind::DoubleLock,
+                };
+                let second = self.site(a.func, a.pos);
+                let first = self.site(fact.func, h.pos);
+                if !seen.insert((first.clone(), second)) {
+                    continue;
+                }
+                out.push(self.relock_finding(kind, fact, h, first));
+                break;
+            }
+        }
+        out
+    }
+
+    /// Where `fact` asks for its lock: the acquisition itself, or the call
+    /// (then each further call, and the acquisition in the last callee).
+    /// The first entry is where, in the holder's own code, it is asked for.
+    fn ask_locations(&self, fact: &ScanFact, first_label: String) -> Vec<(Site, String)> {
+        let a = &fact.acq;
+        let lock = self.name_of(a);
+        let mut out = vec![(self.site(fact.func, fact.pos), first_label)];
+        for hop in a.chain.iter().skip(1) {
+            out.push((
+                self.site(hop.caller, hop.pos),
+                format!(
+                    "`{}` calls `{}`",
+                    self.fname(hop.caller),
+                    self.fname(hop.callee)
+                ),
+            ));
+        }
+        if !a.chain.is_empty() {
+            let how = match a.mode {
+                LockMode::Exclusive => "locked",
+                LockMode::Shared => "read",
+            };
+            out.push((
+                self.site(a.func, a.pos),
+                format!("`{lock}` {how} here, in `{}`", self.fname(a.func)),
+            ));
+        }
+        out
+    }
+
+    /// Where a held lock was really taken, when that is in another function
+    /// (a wrapper that returned the guard, a callee running a closure).
+    fn held_inner(&self, h: &HeldUse) -> Option<(Site, String)> {
+        if h.lock.chain.is_empty() {
+            return None;
+        }
+        let lock = self.name_of(&h.lock);
+        Some((
+            self.site(h.lock.func, h.lock.pos),
+            format!("`{lock}` taken here, in `{}`", self.fname(h.lock.func)),
+        ))
+    }
+
+    fn relock_finding(&self, kind: Kind, fact: &ScanFact, h: &HeldUse, first: Site) -> Finding {
+        let a = &fact.acq;
+        let agent = fact.agent.as_str();
+        let lock = self.name_of(a);
+        let through = match a.chain.first() {
+            Some(hop) => format!(" (through `{}`)", self.fname(hop.callee)),
+            None => String::new(),
+        };
+        let (message, help) = match (kind, h.lock.mode, a.mode) {
+            (Kind::RecursiveRead, _, _) => (
+                format!("{agent} reads `{lock}` again while its read guard lives{through}"),
+                format!(
+                    "reuse the first read guard of `{lock}` (pass it, or the data, down), or, with \
+                     parking_lot, take the second one with `read_recursive`"
+                ),
+            ),
+            (_, LockMode::Shared, LockMode::Shared) => (
+                format!("{agent} takes an upgradable read of `{lock}` while holding one{through}"),
+                format!("only one upgradable read of `{lock}` can be held at a time: reuse the first"),
+            ),
+            (_, LockMode::Shared, LockMode::Exclusive) => (
+                format!("{agent} asks to write `{lock}` while holding a read guard of it{through}"),
+                format!(
+                    "drop the read guard of `{lock}` before taking the write guard (and check again \
+                     what was read), or take the write guard from the start"
+                ),
+            ),
+            (_, LockMode::Exclusive, LockMode::Shared) => (
+                format!("{agent} asks to read `{lock}` while holding its write guard{through}"),
+                format!("use the write guard of `{lock}` to read, instead of locking again"),
+            ),
+            _ => (
+                format!("{agent} locks `{lock}` again while already holding it{through}"),
+                format!(
+                    "drop the guard of `{lock}` before locking again (or before the call), or pass \
+                     the guard (or the data) down to the code that locks again"
+                ),
+            ),
+        };
+        let how = match a.mode {
+            LockMode::Exclusive => "locked",
+            LockMode::Shared => "read",
+        };
+        let ask = match a.chain.first() {
+            Some(hop) => format!(
+                "calls `{}` while `{lock}` is held; it is {how} again inside",
+                self.fname(hop.callee)
+            ),
+            None => format!("`{lock}` {how} again here"),
+        };
+        let mut places = self.ask_locations(fact, ask);
+        places.insert(1, (first.clone(), self.first_label(&lock, h)));
+        places.extend(self.held_inner(h));
+        let mut finding = Finding::new(kind, message);
+        for (site, label) in &places {
+            finding = finding.at(site, label.clone());
+        }
+        let second = self.site(a.func, a.pos);
+        let mut steps = vec![TraceStep::new(
+            agent,
+            format!("{} `{lock}`", verb(h.lock.mode)),
+            &first,
+        )];
+        steps.extend(self.hop_steps(agent, a));
+        steps.push(
+            TraceStep::new(agent, format!("wait to {} `{lock}`", verb(a.mode)), &second)
+                .highlighted(),
+        );
+        finding = finding.with_trace(steps).with_help(help);
+        if let Some(note) = self.temporary_note(fact, h) {
+            finding = finding.with_note(note);
+        }
+        if kind == Kind::RecursiveRead {
+            finding = finding.with_note(
+                "a writer that queues between the two reads waits for the first, and, where \
+                 writers have priority, the second read waits for the writer: neither moves",
+            );
+        }
+        finding
+    }
+
+    fn first_label(&self, lock: &str, h: &HeldUse) -> String {
+        let how = match h.lock.mode {
+            LockMode::Exclusive => "locked",
+            LockMode::Shared => "read",
+        };
+        match (h.scrutinee, h.temp) {
+            (Some(what), _) => {
+                format!("`{lock}` {how} here, in the `{what}`'s temporary; still held")
+            }
+            (None, true) => {
+                format!("`{lock}` {how} here, a temporary of the statement; still held")
+            }
+            (None, false) => format!("`{lock}` first {how} here; its guard is still alive"),
+        }
+    }
+
+    fn temporary_note(&self, fact: &ScanFact, h: &HeldUse) -> Option<String> {
+        let line = h.pos.line;
+        let edition =
+            self.program.tables.files[self.program.tables.fns[fact.func as usize].file].edition;
+        Some(match (h.scrutinee, h.temp) {
+            (Some("match"), _) => format!(
+                "the guard made in the `match` scrutinee at line {line} is a temporary: Rust keeps it \
+                 until the end of the whole `match`, through every arm; bind what you need to a \
+                 local first (`let v = ...;`) so the guard is dropped before the arms run"
+            ),
+            (Some("if let"), _) => format!(
+                "the guard made in the `if let` scrutinee at line {line} is a temporary: Rust keeps it \
+                 through the `if let` body{}; bind what you need to a local first",
+                if edition >= super::discover::Edition::E2024 {
+                    ""
+                } else {
+                    " and its `else` branch (before edition 2024)"
+                }
+            ),
+            (Some("while let"), _) => format!(
+                "the guard made in the `while let` scrutinee at line {line} is a temporary: Rust keeps \
+                 it through the loop body; take the item out in a statement of its own \
+                 (`let item = ...;`) and match on that"
+            ),
+            (Some("for"), _) => format!(
+                "the guard made in the `for` loop's iterator expression at line {line} is a \
+                 temporary: Rust keeps it for the whole loop; collect what you need first"
+            ),
+            (_, true) => format!(
+                "the guard made at line {line} is a temporary: Rust keeps it until the end of its \
+                 statement"
+            ),
+            _ => return None,
+        })
+    }
+
+    // -----------------------------------------------------------------------
+    // Lock-order inversions
+
+    fn cycles(&self) -> (Vec<Finding>, Extras) {
+        let mut acquisitions = Vec::new();
+        // Per acquisition: the fact, and the fact's held index per held entry.
+        let mut meta: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (i, fact) in self.facts.iter().enumerate() {
+            let Some(class) = &fact.acq.class else {
+                continue;
+            };
+            let site = self.site(fact.acq.func, fact.acq.pos);
+            let mut acq = Acquisition::new(LockKey::named(class.to_string()), fact.acq.mode, site)
+                .by(fact.agent.clone());
+            acq.recursive = fact.acq.recursive;
+            acq.blocking = fact.acq.blocking;
+            let mut held_index = Vec::new();
+            for (j, h) in fact.held.iter().enumerate() {
+                let Some(hc) = &h.lock.class else { continue };
+                if h.lock.reentrant && hc == class {
+                    continue;
+                }
+                acq = acq.holding(Held::new(
+                    LockKey::named(hc.to_string()),
+                    h.lock.mode,
+                    self.site(fact.func, h.pos),
+                ));
+                held_index.push(j);
+            }
+            acquisitions.push(acq);
+            meta.push((i, held_index));
+        }
+        let analysis = lock_graph::analyze(&acquisitions);
+        let mut extras = Extras {
+            locks: analysis.stats.locks,
+            edges: analysis.stats.edges,
+            ..Extras::default()
+        };
+        let mut out = Vec::new();
+        for cycle in &analysis.cycles {
+            match &cycle.verdict {
+                Verdict::Kept { instances, notes } => {
+                    let edges: Vec<(&ScanFact, &HeldUse)> = instances
+                        .iter()
+                        .map(|inst| {
+                            let (fi, held_index) = &meta[inst.acquisition];
+                            let fact = &self.facts[*fi];
+                            (fact, &fact.held[held_index[inst.held]])
+                        })
+                        .collect();
+                    out.push(self.cycle_finding(&edges, notes));
+                }
+                Verdict::Suppressed(s) => extras.suppressed_cycles.push((
+                    cycle.locks.iter().map(|k| k.name.clone()).collect(),
+                    s.describe(),
+                )),
+            }
+        }
+        (out, extras)
+    }
+
+    fn cycle_finding(&self, edges: &[(&ScanFact, &HeldUse)], notes: &[String]) -> Finding {
+        // Start the story at the edge asked for first in the source.
+        let start = (0..edges.len())
+            .min_by_key(|&i| {
+                let s = self.site(edges[i].0.func, edges[i].0.pos);
+                (s.file, s.line, s.column)
+            })
+            .unwrap_or(0);
+        let edges: Vec<(&ScanFact, &HeldUse)> = edges[start..]
+            .iter()
+            .chain(&edges[..start])
+            .copied()
+            .collect();
+        let locks: Vec<String> = edges.iter().map(|(_, h)| self.name_of(&h.lock)).collect();
+        let names: Vec<&str> = locks.iter().map(String::as_str).collect();
+        let message = if locks.len() == 2 {
+            format!("locks {} are taken in opposite orders", quoted_list(&names))
+        } else {
+            let path: Vec<String> = names
+                .iter()
+                .chain(names.first())
+                .map(|k| format!("`{k}`"))
+                .collect();
+            format!(
+                "locks {} are taken in a cycle: {}",
+                quoted_list(&names),
+                path.join(" → ")
+            )
+        };
+        let mut finding = Finding::new(Kind::LockOrderInversion, message);
+        let mut held_steps = Vec::new();
+        let mut wait_steps = Vec::new();
+        for (fact, h) in &edges {
+            let agent = fact.agent.as_str();
+            let taken = self.name_of(&fact.acq);
+            let held = self.name_of(&h.lock);
+            let second = self.site(fact.acq.func, fact.acq.pos);
+            let first = self.site(fact.func, h.pos);
+            let ask = match fact.acq.chain.first() {
+                Some(hop) => format!(
+                    "calls `{}`, which takes `{taken}`, while `{held}` is held ({agent})",
+                    self.fname(hop.callee)
+                ),
+                None => format!("`{taken}` taken while `{held}` is held ({agent})"),
+            };
+            let mut places = self.ask_locations(fact, ask);
+            places.insert(1, (first.clone(), format!("`{held}` taken here ({agent})")));
+            places.extend(self.held_inner(h));
+            for (site, label) in places {
+                finding = finding.at(&site, label);
+            }
+            held_steps.push(TraceStep::new(
+                agent,
+                format!("{} `{held}`", verb(h.lock.mode)),
+                &first,
+            ));
+            let via = match fact.acq.chain.first() {
+                Some(hop) => format!(" (in `{}`)", self.fname(hop.callee)),
+                None => String::new(),
+            };
+            wait_steps.push(
+                TraceStep::new(
+                    agent,
+                    format!("wait to {} `{taken}`{via}", verb(fact.acq.mode)),
+                    &second,
+                )
+                .highlighted(),
+            );
+        }
+        let mut order = names.clone();
+        order.sort_unstable();
+        let order: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
+        finding = finding
+            .with_trace(held_steps.into_iter().chain(wait_steps).collect())
+            .with_help(format!(
+                "pick one global order for these locks and take them in that order everywhere \
+                 (for example {}), or take them together under one lock",
+                order.join(" before ")
+            ));
+        for note in notes {
+            finding = finding.with_note(note.clone());
+        }
+        finding
+    }
+
+    /// Acquisitions against an order the configuration declares.
+    fn declared_orders(&self, declared: &[Vec<String>]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for order in declared {
+            let rank: HashMap<&str, usize> = order
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect();
+            for fact in &self.facts {
+                let Some(taken) = fact.acq.class.as_deref() else {
+                    continue;
+                };
+                let Some(&t) = rank.get(taken) else { continue };
+                for h in &fact.held {
+                    let Some(held) = h.lock.class.as_deref() else {
+                        continue;
+                    };
+                    let Some(&r) = rank.get(held) else { continue };
+                    if r <= t {
+                        continue;
+                    }
+                    let second = self.site(fact.acq.func, fact.acq.pos);
+                    let first = self.site(fact.func, h.pos);
+                    if !seen.insert((second.clone(), first.clone())) {
+                        continue;
+                    }
+                    let agent = &fact.agent;
+                    let mut f = Finding::new(
+                        Kind::LockOrderInversion,
+                        format!(
+                            "{agent} takes `{taken}` while holding `{held}`, against the declared \
+                             order ({})",
+                            order
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(" before ")
+                        ),
+                    );
+                    let mut places = self.ask_locations(
+                        fact,
+                        format!("`{taken}` taken here{}", self.inside(&fact.acq)),
+                    );
+                    places.insert(
+                        1,
+                        (first.clone(), format!("`{held}` taken here, still held")),
+                    );
+                    for (site, label) in places {
+                        f = f.at(&site, label);
+                    }
+                    f = f.with_help(format!(
+                        "take `{taken}` before `{held}`, as the configuration's lock order says"
+                    ));
+                    out.push(f);
+                }
+            }
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------
+    // Condvars
+
+    fn condvars(&self) -> Vec<Finding> {
+        let p = self.program;
+        let t = &p.tables;
+        let mut out = Vec::new();
+        // The mutexes each condvar's waiters check under.
+        let mut waits: HashMap<String, Vec<(String, Site)>> = HashMap::new();
+        for (f, facts) in p.facts.iter().enumerate() {
+            let f = f as FnId;
+            for body in &facts.bodies {
+                for e in &body.events {
+                    let EventKind::Wait { cv, guard, looped } = &e.kind else {
+                        continue;
+                    };
+                    let Some(cv_name) = t.class_of(cv) else {
+                        continue;
+                    };
+                    let site = self.site(f, e.pos);
+                    if let Some(g) = guard {
+                        for lock in self.guard_locks(f, *g) {
+                            if let Some(m) = &lock.class {
+                                waits
+                                    .entry(cv_name.clone())
+                                    .or_default()
+                                    .push((m.to_string(), site.clone()));
+                            }
+                        }
+                    }
+                    if !looped {
+                        out.push(
+                            Finding::new(
+                                Kind::CondvarMisuse,
+                                format!("`{cv_name}` is waited on outside a loop"),
+                            )
+                            .at(&site, format!("`{cv_name}` waited on here, once"))
+                            .with_help(
+                                "wait in a loop that checks the condition (`while !ready { g = cv.wait(g)...; }`), \
+                                 or use `wait_while`: a wait can return without a notify (a spurious wake-up), \
+                                 or after another waiter already consumed what the notify announced",
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if waits.is_empty() {
+            return out;
+        }
+        // Callers that take the mutex before calling a function.
+        let mut seen = HashSet::new();
+        for (f, facts) in p.facts.iter().enumerate() {
+            let f = f as FnId;
+            for body in &facts.bodies {
+                for (index, e) in body.events.iter().enumerate() {
+                    let EventKind::Notify { cv } = &e.kind else {
+                        continue;
+                    };
+                    let Some(cv_name) = t.class_of(cv) else {
+                        continue;
+                    };
+                    let Some(mutexes) = waits.get(&cv_name) else {
+                        continue;
+                    };
+                    let held: Vec<String> = p
+                        .held_at(f, e)
+                        .iter()
+                        .filter_map(|h| h.lock.class.as_deref().map(str::to_string))
+                        .collect();
+                    let earlier = self.taken_before(f, &body.events[..index]);
+                    for (m, wait_site) in mutexes {
+                        if held.contains(m) || earlier.contains(m) {
+                            continue;
+                        }
+                        if body.agent == AgentKind::Function && self.callers_take(f, m) {
+                            continue;
+                        }
+                        let site = self.site(f, e.pos);
+                        if !seen.insert((site.clone(), m.clone())) {
+                            continue;
+                        }
+                        out.push(
+                            Finding::new(
+                                Kind::CondvarMisuse,
+                                format!(
+                                    "`{cv_name}` is notified without taking `{m}`, the mutex its \
+                                     waiters check their condition under"
+                                ),
+                            )
+                            .at(
+                                &site,
+                                format!("`{cv_name}` notified here; `{m}` was not taken"),
+                            )
+                            .at(
+                                wait_site,
+                                format!("waiters check the condition under `{m}` here"),
+                            )
+                            .with_help(format!(
+                                "change the state the waiters wait for while holding `{m}` (then \
+                                 notify, with or without it): a change made outside `{m}` can fall \
+                                 between a waiter's check and its wait, and the notify is lost"
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn guard_locks(&self, f: FnId, g: u32) -> Vec<LockUse> {
+        let facts = &self.program.facts[f as usize];
+        match &facts.guards[g as usize].lock {
+            GuardLock::Direct(_) | GuardLock::Call { .. } | GuardLock::Param { .. } => {
+                // Through the summaries, as for held sets.
+                let e = super::guards::Event {
+                    kind: EventKind::Return { guards: Vec::new() },
+                    pos: Pos::default(),
+                    held: vec![g],
+                    ctx: 0,
+                    temps: Vec::new(),
+                };
+                self.program
+                    .held_at(f, &e)
+                    .into_iter()
+                    .map(|h| h.lock)
+                    .collect()
+            }
+        }
+    }
+
+    /// Lock classes taken by these events (in callees too).
+    fn taken_before(&self, f: FnId, events: &[super::guards::Event]) -> HashSet<String> {
+        let mut out = HashSet::new();
+        for e in events {
+            for h in self.program.held_at(f, e) {
+                if let Some(c) = h.lock.class {
+                    out.insert(c.to_string());
+                }
+            }
+            match &e.kind {
+                EventKind::Acquire { .. } | EventKind::Call { .. } => {
+                    let as_held = super::guards::Event {
+                        kind: EventKind::Return { guards: Vec::new() },
+                        pos: e.pos,
+                        held: Vec::new(),
+                        ctx: 0,
+                        temps: Vec::new(),
+                    };
+                    let _ = as_held;
+                    for fact in self.facts.iter().filter(|x| x.func == f && x.pos == e.pos) {
+                        if let Some(c) = &fact.acq.class {
+                            out.insert(c.to_string());
+                        }
+                    }
+                    if let EventKind::Call { callees, .. } = &e.kind {
+                        for &c in callees {
+                            for a in &self.program.summaries[c as usize].acquires {
+                                if let Some(class) = &a.class {
+                                    out.insert(class.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether some caller of `f` takes `m` before (or while) calling it.
+    fn callers_take(&self, f: FnId, m: &str) -> bool {
+        for (g, facts) in self.program.facts.iter().enumerate() {
+            for body in &facts.bodies {
+                for (i, e) in body.events.iter().enumerate() {
+                    let EventKind::Call { callees, .. } = &e.kind else {
+                        continue;
+                    };
+                    if callees.contains(&f)
+                        && self.taken_before(g as FnId, &body.events[..=i]).contains(m)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    // -----------------------------------------------------------------------
+    // Guards across `.await`
+
+    fn awaits(&self) -> Vec<Finding> {
+        let p = self.program;
+        let async_classes: HashSet<&str> = self
+            .facts
+            .iter()
+            .filter(|f| f.acq.awaited)
+            .filter_map(|f| f.acq.class.as_deref())
+            .collect();
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (f, facts) in p.facts.iter().enumerate() {
+            let f = f as FnId;
+            for body in &facts.bodies {
+                for e in &body.events {
+                    let EventKind::Await { awaited } = &e.kind else {
+                        continue;
+                    };
+                    let held = p.held_at(f, e);
+                    if held.is_empty() {
+                        continue;
+                    }
+                    let site = self.site(f, e.pos);
+                    for h in &held {
+                        let name = self.name_of(&h.lock);
+                        let is_async = h.lock.awaited
+                            || h.lock
+                                .class
+                                .as_deref()
+                                .is_some_and(|c| async_classes.contains(c));
+                        let first = self.site(f, h.pos);
+                        if !seen.insert((site.clone(), first.clone())) {
+                            continue;
+                        }
+                        if is_async {
+                            // An async lock may be held across an await, unless the
+                            // awaited work takes it again.
+                            let again = body.events[awaited.start as usize..awaited.end as usize]
+                                .iter()
+                                .flat_map(|x| {
+                                    self.facts
+                                        .iter()
+                                        .filter(move |fact| fact.func == f && fact.pos == x.pos)
+                                })
+                                .find(|fact| {
+                                    fact.acq.class.is_some() && fact.acq.class == h.lock.class
+                                        || fact.acq.place.same_instance(&h.lock.place)
+                                });
+                            let Some(again) = again else { continue };
+                            // The same lock itself: a double lock, reported as one.
+                            if again.acq.place.same_instance(&h.lock.place) {
+                                continue;
+                            }
+                            let second = self.site(again.acq.func, again.acq.pos);
+                            out.push(
+                                Finding::new(
+                                    Kind::GuardAcrossAwait,
+                                    format!(
+                                        "the guard of `{name}` is held across an `.await` whose work locks `{name}` again"
+                                    ),
+                                )
+                                .at(&site, format!("awaited here while `{name}` is held"))
+                                .at(&first, format!("`{name}` locked here"))
+                                .at(&second, format!("the awaited work locks `{name}` here"))
+                                .with_help(format!(
+                                    "drop the guard of `{name}` before the `.await` (end its scope or \
+                                     `drop(guard)`), or pass the data to the awaited work"
+                                )),
+                            );
+                        } else {
+                            out.push(
+                                Finding::new(
+                                    Kind::GuardAcrossAwait,
+                                    format!("the guard of `{name}` (a blocking lock) is held across an `.await`"),
+                                )
+                                .at(&site, format!("awaited here while `{name}` is held"))
+                                .at(&first, self.first_label(&name, h))
+                                .with_help(format!(
+                                    "drop the guard of `{name}` before the `.await` (end its scope, or \
+                                     `drop(guard)`), or use an async lock: a task suspended here keeps \
+                                     `{name}` locked, and a task on the same executor thread that asks for \
+                                     it blocks the thread the first task needs to resume"
+                                )),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    // -----------------------------------------------------------------------
+    // Atomics
+
+    fn atomics(&self) -> Vec<Finding> {
+        let p = self.program;
+        let t = &p.tables;
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (f, facts) in p.facts.iter().enumerate() {
+            let f = f as FnId;
+            let info = &t.fns[f as usize];
+            for body in &facts.bodies {
+                let spawned = body.agent != AgentKind::Function;
+                let load_held: HashMap<u32, &Vec<u32>> = body
+                    .events
+                    .iter()
+                    .filter_map(|e| match &e.kind {
+                        EventKind::Load { id, .. } => Some((*id, &e.held)),
+                        _ => None,
+                    })
+                    .collect();
+                for e in &body.events {
+                    let EventKind::Store {
+                        atomic, value_deps, ..
+                    } = &e.kind
+                    else {
+                        continue;
+                    };
+                    let shared = match &atomic.root {
+                        Root::Static(_) => true,
+                        Root::Param(0) if info.def.self_param.is_some() => {
+                            matches!(info.def.self_param, Some(super::ir::SelfParam::Ref))
+                        }
+                        Root::Param(i) => info.param_ty(*i as usize).is_some_and(|ty| {
+                            matches!(ty, super::ir::Ty::Ref(_)) || t.strip(info.krate, &ty) != &ty
+                        }),
+                        Root::Local(..) => spawned,
+                        Root::Unknown => false,
+                    };
+                    if !shared {
+                        continue;
+                    }
+                    for &d in value_deps {
+                        let Some((load, load_pos)) = facts.loads.get(d as usize) else {
+                            continue;
+                        };
+                        if !load.same_instance(atomic) {
+                            continue;
+                        }
+                        // Under one lock on both sides, the lock serialises them.
+                        if let Some(lh) = load_held.get(&d) {
+                            if lh.iter().any(|g| e.held.contains(g)) {
+                                continue;
+                            }
+                        }
+                        let store_site = self.site(f, e.pos);
+                        if !seen.insert(store_site.clone()) {
+                            continue;
+                        }
+                        let name = t.class_of(atomic).unwrap_or_else(|| spelled(atomic));
+                        out.push(
+                            Finding::new(
+                                Kind::AtomicityViolation,
+                                format!(
+                                    "`{name}` is read, then written back from what was read, in two \
+                                     steps: an update by another thread in between is lost"
+                                ),
+                            )
+                            .at(&store_site, format!("`{name}` written here from the value read"))
+                            .at(&self.site(f, *load_pos), format!("`{name}` read here"))
+                            .with_help(format!(
+                                "make it one atomic step: `fetch_add`/`fetch_sub`/`fetch_or`..., \
+                                 `fetch_update`, or a `compare_exchange` loop on `{name}`"
+                            )),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A place as the source spells it: `self.inner.state`, `m`.
+pub fn spelled(place: &Place) -> String {
+    let mut s = place.root_name.to_string();
+    for step in &place.path {
+        if &**step == super::lock_names::INDEX {
+            s.push_str("[..]");
+        } else {
+            s.push('.');
+            s.push_str(step);
+        }
+    }
+    s
+}

@@ -1,0 +1,270 @@
+//! `interlock scan`: static lock analysis of Rust sources, no build.
+//!
+//! The pipeline:
+//!
+//! 1. [`discover`]: the files of the crates, workspaces, directories and
+//!    files given, with each crate's edition;
+//! 2. [`parse`]: every file parsed with syn and [`lower`]ed to the
+//!    scanner's own small tree ([`ir`]), in parallel;
+//! 3. [`tables`]: every crate's items indexed (functions, impls, trait
+//!    default methods per implementing type, structs, statics, `use`s);
+//! 4. [`guards`]: each function interpreted for guard lifetimes (in
+//!    parallel), its calls resolved ([`calls`]);
+//! 5. [`summary`]: per-function lock summaries joined over the call graph,
+//!    then lock facts for every acquisition;
+//! 6. [`findings`]: double locks, recursive reads, lock-order inversions
+//!    (the shared [`crate::analysis::lock_graph`]), declared orders, condvar
+//!    misuse, guards across `.await`, lost updates on atomics;
+//! 7. inline suppressions ([`suppress`]), the configuration ([`config`]) and
+//!    the baseline ([`baseline`]).
+
+pub mod baseline;
+pub mod calls;
+pub mod config;
+pub mod discover;
+pub mod findings;
+pub mod guards;
+pub mod ir;
+pub mod lock_names;
+pub mod lower;
+pub mod parse;
+pub mod summary;
+pub mod suppress;
+pub mod tables;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::finding::{Finding, Severity};
+use crate::input::InputError;
+use crate::report::{Report, Summary};
+
+pub use config::Config;
+
+/// What to scan and how.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub config: Config,
+    /// Threads for parsing and analysis (default: the machine's).
+    pub jobs: Option<usize>,
+    pub baseline: Option<baseline::Baseline>,
+}
+
+/// A file that was not scanned, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: cannot parse, skipped: {}",
+                self.file, self.line, self.column, self.reason
+            )
+        } else {
+            write!(f, "{}: skipped: {}", self.file, self.reason)
+        }
+    }
+}
+
+/// The result of a scan.
+#[derive(Default)]
+pub struct Outcome {
+    pub report: Report,
+    /// Files that could not be parsed.
+    pub skipped: Vec<Skipped>,
+    /// Other things the user should know (an unknown kind in an allow
+    /// comment, an unreadable nested manifest).
+    pub warnings: Vec<String>,
+    /// Lines of the files scanned.
+    pub lines: usize,
+    /// Findings left out by the baseline.
+    pub baselined: usize,
+    /// Findings left out by inline `allow` comments and the configuration.
+    pub allowed: usize,
+    /// Every finding before baseline filtering (for `--write-baseline`).
+    pub all_findings: Vec<Finding>,
+    /// The analysis' state (the call graph, summaries and lock facts), for
+    /// inspection. It is large: a program about to exit may
+    /// `std::mem::forget` it rather than spend time freeing it.
+    pub workings: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// Scans `options.paths` (`.` when empty).
+pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
+    let paths = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let jobs = options.jobs.unwrap_or_else(parse::default_jobs).max(1);
+    let config = &options.config;
+    let exclude = discover::Globs::new(&config.exclude);
+    let found = discover::discover(&paths, &exclude)?;
+    let mut outcome = Outcome {
+        warnings: found.warnings.clone(),
+        ..Outcome::default()
+    };
+
+    let timing = std::env::var_os("INTERLOCK_TIMING").is_some();
+    let clock = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
+        }
+    };
+    lap("discover");
+    let parsed = parse::parse_all(&found.files, jobs);
+    lap("parse");
+    let mut files = Vec::new();
+    let mut items = Vec::new();
+    let mut allows: HashMap<String, suppress::FileAllows> = HashMap::new();
+    for (source, result) in found.files.iter().zip(parsed) {
+        match result {
+            parse::Parsed::Ok {
+                items: file_items,
+                allows: file_allows,
+                lines,
+            } => {
+                outcome.lines += lines;
+                for (line, name) in &file_allows.unknown {
+                    outcome.warnings.push(format!(
+                        "{}:{line}: `interlock: allow({name})` names no finding kind",
+                        source.display
+                    ));
+                }
+                let index = files.len();
+                files.push(tables::FileInfo {
+                    display: source.display.clone(),
+                    krate: source.krate,
+                    edition: found.crates[source.krate].edition,
+                });
+                items.push((index, *file_items));
+                allows.insert(source.display.clone(), file_allows);
+            }
+            parse::Parsed::Skipped {
+                line,
+                column,
+                reason,
+            } => outcome.skipped.push(Skipped {
+                file: source.display.clone(),
+                line,
+                column,
+                reason,
+            }),
+        }
+    }
+    let scanned = files.len();
+    let crate_names = found.crates.iter().map(|c| c.name.clone()).collect();
+    let tables = tables::Tables::build(crate_names, files, items);
+    lap("tables");
+
+    let fn_facts = parse::parallel(tables.fns.len(), jobs, |f| {
+        let f = f as tables::FnId;
+        let info = &tables.fns[f as usize];
+        // The generic copy of a trait's default method when the trait has
+        // implementations in the crate: each instantiation stands for it.
+        if matches!(info.def.owner, ir::Owner::Trait { .. }) && !info.instantiated {
+            let implemented = info.trait_name.as_ref().is_some_and(|t| {
+                tables.crates[info.krate]
+                    .trait_impls
+                    .get(t)
+                    .and_then(|m| m.get(&info.def.name))
+                    .is_some_and(|v| !v.is_empty())
+            });
+            if implemented {
+                return guards::FnFacts::default();
+            }
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            guards::interpret(&tables, f)
+        }))
+        .unwrap_or_default()
+    });
+    lap("interpret");
+    let functions = tables.fns.len();
+    let program = summary::Program::new(tables, fn_facts);
+    lap("summaries");
+    let analysis = findings::Findings::new(&program);
+    lap("facts");
+    let (mut found_findings, extras) = analysis.all(&config.lock_orders);
+    lap("findings");
+
+    // Inline allows, then the configuration's kinds.
+    let before = found_findings.len();
+    found_findings.retain(|f| {
+        !suppress::suppressed(f, |file| allows.get(file)) && !config.allow.contains(&f.kind)
+    });
+    outcome.allowed = before - found_findings.len();
+    for f in &mut found_findings {
+        if config.deny.contains(&f.kind) {
+            f.severity = Severity::Error;
+        }
+    }
+    crate::finding::dedup(&mut found_findings);
+    found_findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            f.locations
+                .first()
+                .map(|l| (l.file.clone(), l.line, l.column))
+        };
+        key(a).cmp(&key(b)).then_with(|| a.kind.cmp(&b.kind))
+    });
+    outcome.all_findings = found_findings.clone();
+    if let Some(baseline) = &options.baseline {
+        outcome.baselined = baseline.filter(&mut found_findings);
+    }
+
+    let mut report = Report::new(
+        found_findings,
+        Summary {
+            files: scanned,
+            executions: 0,
+            complete: true,
+            ..Summary::default()
+        },
+    );
+    let skipped: Vec<serde_json::Value> = outcome
+        .skipped
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "file": s.file,
+                "line": s.line,
+                "column": s.column,
+                "reason": s.reason,
+            })
+        })
+        .collect();
+    report.extra.insert(
+        "scan".into(),
+        serde_json::json!({
+            "lines": outcome.lines,
+            "functions": functions,
+            "locks": extras.locks,
+            "lock_order_edges": extras.edges,
+            "skipped": skipped,
+            "allowed": outcome.allowed,
+            "baselined": outcome.baselined,
+            "suppressed_cycles": extras
+                .suppressed_cycles
+                .iter()
+                .map(|(locks, why)| serde_json::json!({"locks": locks, "reason": why}))
+                .collect::<Vec<_>>(),
+        }),
+    );
+    outcome.report = report;
+    lap("report");
+    // Freeing the analysis' memory takes a while: the caller decides when
+    // (a command about to exit need not).
+    let facts = analysis.into_facts();
+    outcome.workings = Some(Box::new((program, facts)));
+    Ok(outcome)
+}
