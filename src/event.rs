@@ -110,6 +110,8 @@ pub struct Object {
     /// that is known (`Bank.accounts`, `fork_a`), its creation site otherwise.
     pub name: String,
     pub site: Site,
+    /// The units of a counted resource (a pool, a semaphore's permits).
+    pub capacity: Option<u64>,
 }
 
 /// How a lock is held.
@@ -259,6 +261,7 @@ impl Trace {
             kind,
             name: name.into(),
             site,
+            capacity: None,
         });
         id
     }

@@ -14,6 +14,7 @@ pub mod finding;
 pub mod gpu;
 pub mod input;
 pub mod report;
+pub mod resource;
 
 #[cfg(feature = "cli")]
 pub mod cli;

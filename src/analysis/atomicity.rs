@@ -120,7 +120,7 @@ fn violation(trace: &Trace, read: usize, between: usize, write: usize) -> Findin
     Finding::new(
         Kind::AtomicityViolation,
         format!(
-            "{who} reads `{location}`, {other} writes it, then {who} writes back a value based on its stale read: {other}'s update is lost"
+            "{who} reads `{location}`, {other} writes it, then {who} writes it without reading it again: what {who} writes rests on a stale read, and {other}'s update can be lost"
         ),
     )
     .at(&w.site, format!("{who} writes `{location}` from a stale read"))

@@ -167,9 +167,37 @@ pub fn check(paths: &[PathBuf], options: &Options) -> Result<Report, Box<InputEr
         ));
     }
     if !reasons.is_empty() {
-        report.summary.incomplete_reason = Some(reasons.join("; "));
+        report.summary.incomplete_reason = Some(summarize_reasons(&reasons));
     }
     Ok(report)
+}
+
+/// Why programs were not explored to the end, grouped: most stop at their
+/// first failure, which needs no list.
+fn summarize_reasons(reasons: &[String]) -> String {
+    let first_failure = reasons
+        .iter()
+        .filter(|r| r.contains("stopped at the first failure"))
+        .count();
+    let sampled = reasons.iter().filter(|r| r.contains("std engine")).count();
+    let mut parts = Vec::new();
+    if first_failure > 0 {
+        parts.push(format!(
+            "{first_failure} program(s) stopped at their first failure (--keep-going explores on)"
+        ));
+    }
+    if sampled > 0 {
+        parts.push(format!(
+            "{sampled} program(s) ran on real threads, which samples interleavings rather than exploring them"
+        ));
+    }
+    parts.extend(
+        reasons
+            .iter()
+            .filter(|r| !r.contains("stopped at the first failure") && !r.contains("std engine"))
+            .cloned(),
+    );
+    parts.join("; ")
 }
 
 /// Runs one built program and maps its report onto the original file.
@@ -247,7 +275,11 @@ fn run(
     for finding in &mut report.findings {
         map_finding(finding, &compiled, p);
     }
-    report.preamble.clear();
+    // The per-run "explored N executions" line is summed up by the caller;
+    // other notes (a fallback to real threads, inferred claims) stay.
+    report
+        .preamble
+        .retain(|line| !line.starts_with("explored "));
     let kinds: Vec<String> = {
         let mut k: Vec<String> = report.findings.iter().map(|f| f.kind.to_string()).collect();
         k.dedup();

@@ -375,23 +375,8 @@ impl Text {
             if state.resource_count() == 1 { "" } else { "s" },
         ));
         self.blank();
-        let need = state.need();
-        let mut groups: Vec<(&str, Vec<Option<&[u64]>>)> = vec![
-            (
-                "Allocation",
-                state.allocation.iter().map(|r| Some(&r[..])).collect(),
-            ),
-            ("Max", state.max.iter().map(|r| Some(&r[..])).collect()),
-            ("Need", need.iter().map(|r| Some(&r[..])).collect()),
-        ];
-        if state.request.iter().any(Option::is_some) {
-            groups.push((
-                "Request",
-                state.request.iter().map(|r| r.as_deref()).collect(),
-            ));
-        }
-        let table = self.table(&groups);
-        self.lines.extend(table);
+        self.lines
+            .extend(crate::report::banker_tables::matrices(state));
         self.line("(Need = Max - Allocation: what each process may still ask for.)");
         self.blank();
         let total = state.total().unwrap_or_default();
@@ -412,70 +397,6 @@ impl Text {
 
     /// Side-by-side matrices: a title per group, a resource name per column,
     /// a process per row (`-` where a row is absent).
-    fn table(&self, groups: &[(&str, Vec<Option<&[u64]>>)]) -> Vec<String> {
-        let gap = "   ";
-        // Per group: column widths and the group's total width.
-        let layout: Vec<(Vec<usize>, usize)> = groups
-            .iter()
-            .map(|(title, rows)| {
-                let widths: Vec<usize> = self
-                    .resources
-                    .iter()
-                    .enumerate()
-                    .map(|(r, name)| {
-                        rows.iter()
-                            .flatten()
-                            .map(|row| row[r].to_string().len())
-                            .chain([name.chars().count(), 1])
-                            .max()
-                            .unwrap_or(1)
-                    })
-                    .collect();
-                let inner = widths.iter().sum::<usize>() + widths.len().saturating_sub(1);
-                (widths, inner.max(title.chars().count()))
-            })
-            .collect();
-        let indent = format!("  {}  ", self.pad(""));
-        let mut titles = indent.clone();
-        let mut names = indent;
-        for (g, (title, _)) in groups.iter().enumerate() {
-            let (widths, width) = &layout[g];
-            if g > 0 {
-                titles.push_str(gap);
-                names.push_str(gap);
-            }
-            titles.push_str(&format!("{title:<width$}"));
-            let cols: Vec<String> = self
-                .resources
-                .iter()
-                .zip(widths)
-                .map(|(r, w)| format!("{r:>w$}"))
-                .collect();
-            names.push_str(&format!("{:<width$}", cols.join(" ")));
-        }
-        let mut out = vec![titles.trim_end().to_string(), names.trim_end().to_string()];
-        for (p, process) in self.processes.iter().enumerate() {
-            let mut line = format!("  {}  ", self.pad(process));
-            for (g, (_, rows)) in groups.iter().enumerate() {
-                let (widths, width) = &layout[g];
-                if g > 0 {
-                    line.push_str(gap);
-                }
-                let cols: Vec<String> = widths
-                    .iter()
-                    .enumerate()
-                    .map(|(r, w)| match rows[p] {
-                        Some(row) => format!("{:>w$}", row[r]),
-                        None => format!("{:>w$}", "-"),
-                    })
-                    .collect();
-                line.push_str(&format!("{:<width$}", cols.join(" ")));
-            }
-            out.push(line.trim_end().to_string());
-        }
-        out
-    }
-
     /// The steps of a reduction: who finishes, why, and the work vector after.
     fn steps(&mut self, state: &State, steps: &[Step], start: &[u64], wants: &str) {
         let mut work = start.to_vec();

@@ -81,6 +81,7 @@ pub enum Format {
     Sarif,
 }
 
+pub mod banker_tables;
 pub mod html;
 pub mod human;
 pub mod json;

@@ -32,6 +32,7 @@ pub(crate) enum Blocker {
     Barrier { barrier: ObjectId },
     Receive { channel: ObjectId },
     Send { channel: ObjectId },
+    Resource { resource: ObjectId, units: u64 },
 }
 
 /// A panic seen while a model ran: its message, where, and which thread.
@@ -62,6 +63,10 @@ pub(crate) struct Recording {
     /// site, locks held): the lock graph only needs rebuilding when an
     /// execution shows one not seen before.
     pub nestings: Vec<Nesting>,
+    /// Counted resources, claims and holdings, for the banker's checks.
+    pub ledger: super::ledger::Ledger,
+    /// Objects named by the program itself (a pool's name), kept as they are.
+    pub named: std::collections::HashSet<ObjectId>,
 }
 
 pub(crate) type Nesting = (
@@ -295,6 +300,97 @@ impl Execution {
                 held.remove(i);
             }
         }
+    }
+
+    /// A counted resource with the name the program gave it.
+    pub fn register_pool(&self, id: ObjectId, name: &str, total: u64) {
+        let mut rec = self.recording();
+        if let Some(object) = rec.trace.objects.get_mut(id.0 as usize) {
+            object.name = name.to_string();
+            object.capacity = Some(total);
+        }
+        rec.named.insert(id);
+        rec.ledger.add_pool(id, total);
+    }
+
+    pub fn resource_claim(&self, pool: ObjectId, max: u64, site: Site) -> AgentId {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.trace.push(
+            agent,
+            Action::ResourceClaim {
+                resource: pool,
+                max,
+            },
+            site,
+        );
+        rec.ledger.claim(agent, pool, max);
+        agent
+    }
+
+    /// Records a request for `units`; returns the thread and the claim and
+    /// holding it asks against.
+    pub fn resource_request(
+        &self,
+        pool: ObjectId,
+        units: u64,
+        site: Site,
+    ) -> (AgentId, Option<u64>, u64) {
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.trace.push(
+            agent,
+            Action::ResourceRequest {
+                resource: pool,
+                units,
+            },
+            site.clone(),
+        );
+        rec.blocked.insert(
+            agent,
+            (
+                Blocker::Resource {
+                    resource: pool,
+                    units,
+                },
+                site,
+            ),
+        );
+        rec.ledger.waiting.insert(agent, (pool, units));
+        let claim = rec.ledger.claim_of(agent, pool);
+        let held = rec.ledger.held(agent, pool);
+        (agent, claim, held)
+    }
+
+    pub fn resource_granted(&self, agent: AgentId, pool: ObjectId, units: u64, site: Site) {
+        let mut rec = self.recording();
+        rec.blocked.remove(&agent);
+        rec.ledger.waiting.remove(&agent);
+        let event = rec.trace.events.len();
+        rec.trace.push(
+            agent,
+            Action::ResourceAcquire {
+                resource: pool,
+                units,
+            },
+            site.clone(),
+        );
+        rec.ledger.grant(agent, pool, units, site, event);
+    }
+
+    pub fn resource_released(&self, agent: AgentId, pool: ObjectId, units: u64, site: Site) {
+        let mut rec = self.recording();
+        rec.trace.push(
+            agent,
+            Action::ResourceRelease {
+                resource: pool,
+                units,
+            },
+            site,
+        );
+        rec.ledger.release(agent, pool, units);
     }
 
     pub fn register_object(&self, kind: ObjectKind, site: Site) -> ObjectId {

@@ -107,6 +107,139 @@ struct Exploration {
     stopped_at_failure: bool,
     /// Exploration was ended by the time limit.
     out_of_time: bool,
+    /// The most each thread held of each pool at once, across executions
+    /// (by thread and pool name): the claims of threads that declared none.
+    peaks: std::collections::BTreeMap<(String, String), u64>,
+    /// Grants made while some thread had no declared claim, checked against
+    /// the inferred claims once exploration ends.
+    undeclared: Vec<PendingGrant>,
+    undeclared_seen: HashSet<(Site, Vec<Vec<u64>>)>,
+}
+
+/// A grant to re-check with inferred claims, with the names of its execution.
+struct PendingGrant {
+    who: String,
+    pool: String,
+    units: u64,
+    site: Site,
+    execution: u64,
+    agents: Vec<String>,
+    pools: Vec<String>,
+    available: Vec<u64>,
+    claims: Vec<Vec<Option<u64>>>,
+    allocation: Vec<Vec<u64>>,
+}
+
+impl Exploration {
+    /// Notes this execution's peaks and grants made without declared claims.
+    fn gather_ledger(&mut self, rec: &execution::Recording, number: u64) {
+        let trace = &rec.trace;
+        for ((agent, pool), peak) in &rec.ledger.peak {
+            let key = (
+                trace.agent_name(*agent).to_string(),
+                trace.object_name(*pool).to_string(),
+            );
+            let entry = self.peaks.entry(key).or_default();
+            *entry = (*entry).max(*peak);
+        }
+        for (at, snapshot) in &rec.ledger.undeclared_grants {
+            if self.undeclared.len() >= 10_000
+                || !self
+                    .undeclared_seen
+                    .insert((at.site.clone(), snapshot.allocation.clone()))
+            {
+                continue;
+            }
+            self.undeclared.push(PendingGrant {
+                who: trace.agent_name(at.agent).to_string(),
+                pool: trace.object_name(at.pool).to_string(),
+                units: at.units,
+                site: at.site.clone(),
+                execution: number,
+                agents: snapshot
+                    .agents
+                    .iter()
+                    .map(|a| trace.agent_name(*a).to_string())
+                    .collect(),
+                pools: snapshot
+                    .pools
+                    .iter()
+                    .map(|p| trace.object_name(*p).to_string())
+                    .collect(),
+                available: snapshot.available.clone(),
+                claims: snapshot.claims.clone(),
+                allocation: snapshot.allocation.clone(),
+            });
+        }
+    }
+
+    /// Once exploration ends: each grant re-checked with the claims of
+    /// threads that declared none inferred from what they held at most.
+    fn inferred_claim_findings(&mut self) -> (Vec<Finding>, Option<String>) {
+        use crate::analysis::banker::{self, State};
+        let mut findings = Vec::new();
+        for grant in &self.undeclared {
+            let mut state = State::new(grant.pools.clone(), grant.available.clone());
+            for (a, agent) in grant.agents.iter().enumerate() {
+                let max = grant.claims[a]
+                    .iter()
+                    .zip(&grant.pools)
+                    .zip(&grant.allocation[a])
+                    .map(|((claim, pool), held)| {
+                        claim
+                            .or_else(|| self.peaks.get(&(agent.clone(), pool.clone())).copied())
+                            .unwrap_or(0)
+                            .max(*held)
+                    })
+                    .collect();
+                state = state.with_process(agent.clone(), max, grant.allocation[a].clone(), None);
+            }
+            if banker::safety(&state).is_ok_and(|s| !s.is_safe()) {
+                findings.push(
+                    outcome::unsafe_finding(
+                        &state,
+                        &grant.who,
+                        &grant.pool,
+                        grant.units,
+                        &grant.site,
+                        true,
+                    )
+                    .in_execution(grant.execution),
+                );
+            }
+        }
+        finding::dedup(&mut findings);
+        let inferred: Vec<String> = self
+            .undeclared
+            .iter()
+            .flat_map(|g| {
+                g.agents.iter().enumerate().flat_map(move |(a, agent)| {
+                    g.pools
+                        .iter()
+                        .zip(&g.claims[a])
+                        .filter(|(_, c)| c.is_none())
+                        .map(move |(pool, _)| (agent.clone(), pool.clone()))
+                })
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|(agent, pool)| {
+                let peak = self
+                    .peaks
+                    .get(&(agent.clone(), pool.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                format!("{agent} may need {peak} of `{pool}`")
+            })
+            .collect();
+        let note = (!inferred.is_empty()).then(|| {
+            format!(
+                "claims not declared with `Pool::claim` were inferred from the most each thread held: {}",
+                inferred.join(", ")
+            )
+        });
+        (findings, note)
+    }
 }
 
 /// What makes two acquisitions the same edge source, whatever the execution.
@@ -292,12 +425,21 @@ impl Builder {
                 if let Some(last) = st.pending.take() {
                     analyse(&mut st, &last, Some(payload.as_ref()));
                 }
+                // loom ends at the first failing execution (a panic, a
+                // deadlock): what it did not reach was not checked.
+                incomplete = Some(format!(
+                    "stopped at the first failure, in execution {}",
+                    st.executions
+                ));
             }
         }
         let bound = match self.preemption_bound {
             Some(b) => format!("at most {b} preemptions per execution"),
             None => "no preemption bound".to_string(),
         };
+        let (inferred, inferred_note) = st.inferred_claim_findings();
+        st.findings.extend(inferred);
+        finding::dedup(&mut st.findings);
         let findings = std::mem::take(&mut st.findings);
         let mut report = Report::new(
             findings,
@@ -314,6 +456,7 @@ impl Builder {
             "explored {} executions with loom ({bound})",
             report.summary.executions
         ));
+        report.preamble.extend(inferred_note);
         report
     }
 
@@ -349,6 +492,9 @@ impl Builder {
                 break;
             }
         }
+        let (inferred, inferred_note) = st.inferred_claim_findings();
+        st.findings.extend(inferred);
+        finding::dedup(&mut st.findings);
         let mut report = Report::new(
             std::mem::take(&mut st.findings),
             Summary {
@@ -364,9 +510,8 @@ impl Builder {
                 preemption_bound: None,
             },
         );
-        if let Some(note) = note {
-            report.preamble.push(note);
-        }
+        report.preamble.extend(note);
+        report.preamble.extend(inferred_note);
         report
     }
 }
@@ -374,7 +519,9 @@ impl Builder {
 /// Analyses one finished (or failed) execution into the exploration's findings.
 fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::any::Any + Send)>) {
     let mut rec = exec.recording();
-    name_objects(&mut rec.trace, &mut st.sources);
+    let keep = std::mem::take(&mut rec.named);
+    name_objects(&mut rec.trace, &mut st.sources, &keep);
+    rec.named = keep;
     let mut found = Vec::new();
     if let Some(payload) = failure {
         if payload.is::<execution::SelfDeadlockPanic>() {
@@ -389,6 +536,8 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
         found.extend(outcome::assertion_failure(&rec));
     }
     found.extend(crate::analysis::happens_before::data_races(&rec.trace));
+    found.extend(outcome::unsafe_state(&rec));
+    st.gather_ledger(&rec, exec.number);
     // Observed failures end exploration (unless keeping going), as in loom;
     // potential ones (a lock-order cycle, an atomicity violation) do not.
     if found.iter().any(|f| {

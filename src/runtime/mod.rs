@@ -7,6 +7,7 @@ pub(crate) mod execution;
 mod explore;
 pub(crate) mod handle;
 pub mod harness;
+pub(crate) mod ledger;
 mod naming;
 mod outcome;
 mod panic_hook;

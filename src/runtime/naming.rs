@@ -28,7 +28,11 @@ impl SourceCache {
 }
 
 /// Renames the trace's objects after their bindings.
-pub(crate) fn name_objects(trace: &mut Trace, sources: &mut SourceCache) {
+pub(crate) fn name_objects(
+    trace: &mut Trace,
+    sources: &mut SourceCache,
+    keep: &std::collections::HashSet<crate::event::ObjectId>,
+) {
     // How many objects of one kind each site created, to index them.
     let mut per_site: HashMap<(ObjectKind, String, u32, u32), usize> = HashMap::new();
     for object in &trace.objects {
@@ -42,7 +46,7 @@ pub(crate) fn name_objects(trace: &mut Trace, sources: &mut SourceCache) {
             .or_default() += 1;
     }
     let mut seen: HashMap<(ObjectKind, String, u32, u32), usize> = HashMap::new();
-    for object in &mut trace.objects {
+    for object in trace.objects.iter_mut().filter(|o| !keep.contains(&o.id)) {
         let key = (
             object.kind,
             object.site.file.to_string(),

@@ -55,6 +55,9 @@ fn waiting_for(trace: &Trace, blocker: &Blocker) -> String {
         Blocker::Barrier { barrier } => format!("waits at {}", name(*barrier)),
         Blocker::Receive { channel } => format!("waits to receive on {}", name(*channel)),
         Blocker::Send { channel } => format!("waits to send on {} (full)", name(*channel)),
+        Blocker::Resource { resource, units } => {
+            format!("waits for {units} unit(s) of {}", name(*resource))
+        }
     }
 }
 
@@ -147,6 +150,9 @@ pub(crate) fn deadlock(rec: &Recording) -> Finding {
     } else {
         "make sure every wait has a thread that will end it"
     };
+    if let Some(note) = pool_deadlock_note(rec) {
+        finding = finding.with_note(note);
+    }
     finding.with_trace(steps(trace, &highlight)).with_help(help)
 }
 
@@ -211,4 +217,100 @@ pub(crate) fn self_deadlock(rec: &Recording) -> Option<Finding> {
         .with_trace(steps(trace, &highlight))
         .with_help("drop the first guard before taking the lock again, or pass the guard (or the data) to the code that needs it"),
     )
+}
+
+/// The grant that left the banker's state unsafe (with declared claims).
+pub(crate) fn unsafe_state(rec: &Recording) -> Option<Finding> {
+    let grant = rec.ledger.unsafe_grant.as_ref()?;
+    let trace = &rec.trace;
+    let state = grant.snapshot.named_state(trace, |_, _, held| held);
+    Some(
+        unsafe_finding(
+            &state,
+            trace.agent_name(grant.agent),
+            trace.object_name(grant.pool),
+            grant.units,
+            &grant.site,
+            false,
+        )
+        .with_trace(steps(trace, &[grant.event])),
+    )
+}
+
+/// An `unsafe-state` finding for a grant of `units` of `pool` to `who`.
+pub(crate) fn unsafe_finding(
+    state: &crate::analysis::banker::State,
+    who: &str,
+    pool: &str,
+    units: u64,
+    site: &Site,
+    inferred: bool,
+) -> Finding {
+    use crate::analysis::banker;
+    let safety = banker::safety(state).ok();
+    let stuck: Vec<String> = safety
+        .as_ref()
+        .map(|s| {
+            s.unfinished()
+                .iter()
+                .map(|&p| state.processes[p].clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let claims = if inferred {
+        "claims inferred from the most each thread held across the executions"
+    } else {
+        "declared claims"
+    };
+    let mut finding = Finding::new(
+        Kind::UnsafeState,
+        format!(
+            "granting {units} of `{pool}` to {who} leaves the state unsafe: with the {claims}, no order lets {} finish",
+            stuck.join(", ")
+        ),
+    )
+    .at(site, format!("{who} is granted {units} of `{pool}` here"))
+    .with_help(
+        "a banker would make this thread wait: take the units in an order that keeps the state safe, \
+         lower the claims, or add units to the pool",
+    );
+    let mut tables = crate::report::banker_tables::matrices(state);
+    tables.push(format!("Available = ({})", join_counts(&state.available)));
+    finding = finding.with_note(format!(
+        "the tables after the grant:\n{}",
+        tables.join("\n")
+    ));
+    if let Some(safety) = safety {
+        for s in &safety.stuck {
+            finding = finding.with_note(format!(
+                "{} may still need {} of `{}`, but at most {} can ever be free",
+                state.processes[s.process], s.needed, state.resources[s.resource], s.free
+            ));
+        }
+    }
+    finding
+}
+
+fn join_counts(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// For a deadlock among pool waiters: the banker's detection algorithm's set.
+pub(crate) fn pool_deadlock_note(rec: &Recording) -> Option<String> {
+    if rec.ledger.waiting.is_empty() {
+        return None;
+    }
+    let state = rec.ledger.blocked_state(&rec.trace);
+    let detection = crate::analysis::banker::detect(&state).ok()?;
+    let set: Vec<String> = detection
+        .deadlocked_processes()
+        .iter()
+        .map(|&p| state.processes[p].clone())
+        .collect();
+    (!set.is_empty()).then(|| {
+        format!(
+            "the banker's detection algorithm finds {} deadlocked: each waits for units the others hold",
+            set.join(", ")
+        )
+    })
 }

@@ -93,6 +93,28 @@ impl<'p> Findings<'p> {
         }
     }
 
+    /// Prints every fact (debugging aid, `INTERLOCK_DUMP`).
+    pub fn dump(&self) {
+        for fact in &self.facts {
+            let site = self.site(fact.acq.func, fact.acq.pos);
+            let held: Vec<String> = fact
+                .held
+                .iter()
+                .map(|h| format!("{}@{}", self.name_of(&h.lock), h.pos.line))
+                .collect();
+            eprintln!(
+                "FACT {}:{} {} {:?} by {} holding [{}] chain {}",
+                site.file,
+                site.line,
+                self.name_of(&fact.acq),
+                fact.acq.mode,
+                fact.agent,
+                held.join(", "),
+                fact.acq.chain.len()
+            );
+        }
+    }
+
     /// The facts the findings came from.
     pub fn into_facts(self) -> Vec<ScanFact> {
         self.facts
@@ -331,8 +353,9 @@ impl<'p> Findings<'p> {
 
     fn cycles(&self) -> (Vec<Finding>, Extras) {
         let mut acquisitions = Vec::new();
-        // Per acquisition: the fact, and the fact's held index per held entry.
-        let mut meta: Vec<(usize, Vec<usize>)> = Vec::new();
+        // Per acquisition: the fact, and per held entry the fact's held
+        // index (`Ok`) or a lock every caller holds (`Err`, the entry index).
+        let mut meta: Vec<(usize, Vec<Result<usize, usize>>)> = Vec::new();
         for (i, fact) in self.facts.iter().enumerate() {
             let Some(class) = &fact.acq.class else {
                 continue;
@@ -343,6 +366,25 @@ impl<'p> Findings<'p> {
             acq.recursive = fact.acq.recursive;
             acq.blocking = fact.acq.blocking;
             let mut held_index = Vec::new();
+            // Locks every caller holds around this function: gates.
+            if fact.body == 0 {
+                for (k, e) in self.program.entry[fact.func as usize].iter().enumerate() {
+                    if fact.held.iter().any(|h| h.lock.class.as_deref() == Some(&*e.class)) {
+                        continue;
+                    }
+                    held_index.push(Err(k));
+                    let mode = if e.exclusive {
+                        LockMode::Exclusive
+                    } else {
+                        LockMode::Shared
+                    };
+                    acq = acq.holding(Held::new(
+                        LockKey::named(e.class.to_string()),
+                        mode,
+                        self.site(e.func, e.pos),
+                    ));
+                }
+            }
             for (j, h) in fact.held.iter().enumerate() {
                 let Some(hc) = &h.lock.class else { continue };
                 if h.lock.reentrant && hc == class {
@@ -353,7 +395,7 @@ impl<'p> Findings<'p> {
                     h.lock.mode,
                     self.site(fact.func, h.pos),
                 ));
-                held_index.push(j);
+                held_index.push(Ok(j));
             }
             acquisitions.push(acq);
             meta.push((i, held_index));
@@ -368,12 +410,16 @@ impl<'p> Findings<'p> {
         for cycle in &analysis.cycles {
             match &cycle.verdict {
                 Verdict::Kept { instances, notes } => {
-                    let edges: Vec<(&ScanFact, &HeldUse)> = instances
+                    let edges: Vec<(&ScanFact, HeldUse)> = instances
                         .iter()
                         .map(|inst| {
                             let (fi, held_index) = &meta[inst.acquisition];
                             let fact = &self.facts[*fi];
-                            (fact, &fact.held[held_index[inst.held]])
+                            let held = match held_index[inst.held] {
+                                Ok(j) => fact.held[j].clone(),
+                                Err(k) => self.entry_held(fact, k),
+                            };
+                            (fact, held)
                         })
                         .collect();
                     out.push(self.cycle_finding(&edges, notes));
@@ -387,7 +433,40 @@ impl<'p> Findings<'p> {
         (out, extras)
     }
 
-    fn cycle_finding(&self, edges: &[(&ScanFact, &HeldUse)], notes: &[String]) -> Finding {
+    /// A lock every caller of `fact`'s function holds, as a held guard (of
+    /// the first caller seen).
+    fn entry_held(&self, fact: &ScanFact, k: usize) -> HeldUse {
+        let e = &self.program.entry[fact.func as usize][k];
+        let info = &self.program.tables.fns[e.func as usize];
+        let mut place = super::lock_names::Place::new(Root::Unknown, super::ir::Ty::Infer, &e.class, info.krate, e.func);
+        place.path.clear();
+        HeldUse {
+            lock: LockUse {
+                place,
+                class: Some(e.class.clone()),
+                mode: if e.exclusive {
+                    LockMode::Exclusive
+                } else {
+                    LockMode::Shared
+                },
+                recursive: false,
+                upgradable: false,
+                reentrant: false,
+                blocking: true,
+                awaited: false,
+                typed: true,
+                func: e.func,
+                pos: e.pos,
+                chain: std::sync::Arc::from(Vec::new()),
+                guard_param: None,
+            },
+            pos: e.pos,
+            temp: false,
+            scrutinee: None,
+        }
+    }
+
+    fn cycle_finding(&self, edges: &[(&ScanFact, HeldUse)], notes: &[String]) -> Finding {
         // Start the story at the edge asked for first in the source.
         let start = (0..edges.len())
             .min_by_key(|&i| {
@@ -395,10 +474,10 @@ impl<'p> Findings<'p> {
                 (s.file, s.line, s.column)
             })
             .unwrap_or(0);
-        let edges: Vec<(&ScanFact, &HeldUse)> = edges[start..]
+        let edges: Vec<(&ScanFact, HeldUse)> = edges[start..]
             .iter()
             .chain(&edges[..start])
-            .copied()
+            .cloned()
             .collect();
         let locks: Vec<String> = edges.iter().map(|(_, h)| self.name_of(&h.lock)).collect();
         let names: Vec<&str> = locks.iter().map(String::as_str).collect();
@@ -424,7 +503,11 @@ impl<'p> Findings<'p> {
             let taken = self.name_of(&fact.acq);
             let held = self.name_of(&h.lock);
             let second = self.site(fact.acq.func, fact.acq.pos);
-            let first = self.site(fact.func, h.pos);
+            let first = if h.lock.func == fact.func {
+                self.site(fact.func, h.pos)
+            } else {
+                self.site(h.lock.func, h.pos)
+            };
             let ask = match fact.acq.chain.first() {
                 Some(hop) => format!(
                     "calls `{}`, which takes `{taken}`, while `{held}` is held ({agent})",
@@ -547,14 +630,21 @@ impl<'p> Findings<'p> {
             let f = f as FnId;
             for body in &facts.bodies {
                 for e in &body.events {
-                    let EventKind::Wait { cv, guard, looped } = &e.kind else {
+                    let EventKind::Wait {
+                        cv,
+                        guard,
+                        looped,
+                        timed,
+                    } = &e.kind
+                    else {
                         continue;
                     };
                     let Some(cv_name) = t.class_of(cv) else {
                         continue;
                     };
                     let site = self.site(f, e.pos);
-                    if let Some(g) = guard {
+                    // A lost wake-up costs a timed waiter only its timeout.
+                    if let (Some(g), false) = (guard, timed) {
                         for lock in self.guard_locks(f, *g) {
                             if let Some(m) = &lock.class {
                                 waits

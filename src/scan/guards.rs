@@ -104,11 +104,13 @@ pub enum EventKind {
     Await {
         awaited: Range<u32>,
     },
-    /// `cv.wait(guard)`; `looped` when inside a loop or a `wait_while`.
+    /// `cv.wait(guard)`; `looped` when inside a loop or a `wait_while`;
+    /// `timed` when it returns by itself after a while.
     Wait {
         cv: Place,
         guard: Option<u32>,
         looped: bool,
+        timed: bool,
     },
     Notify {
         cv: Place,
@@ -1367,6 +1369,19 @@ impl<'a> Interp<'a> {
         for arm in arms {
             self.restore(start.clone());
             let mark = self.locals.len();
+            // `Err(_)` or `None` from a `try_lock`: nothing was locked.
+            if failure_pattern(&arm.pat) {
+                let failed: Vec<u32> = v
+                    .guards
+                    .iter()
+                    .copied()
+                    .filter(|&g| {
+                        matches!(&self.out.guards[g as usize].lock,
+                            GuardLock::Direct(acq) if !acq.blocking)
+                    })
+                    .collect();
+                self.release(&failed);
+            }
             self.bind_pattern(&arm.pat, &v, true);
             if let Some(guard) = &arm.guard {
                 let s = self.push_temp();
@@ -1967,12 +1982,25 @@ impl<'a> Interp<'a> {
             return Some(Val::default());
         }
         let rest = &args[1..];
-        let looped = self.loop_depth > 0 || method.contains("while") || method == "wait_until";
+        // A timed wait returns by itself (it is often a sleep), and
+        // `wait_while` loops on its predicate.
+        let timed =
+            method.contains("timeout") || method.ends_with("_for") || method.contains("until");
+        let looped = self.loop_depth > 0 || method.contains("while") || timed;
         let guard = guards.first().copied();
         if let Some(cv) = r.place.clone() {
             let mut held = self.held();
             held.retain(|h| Some(*h) != guard);
-            self.event_holding(EventKind::Wait { cv, guard, looped }, pos, held);
+            self.event_holding(
+                EventKind::Wait {
+                    cv,
+                    guard,
+                    looped,
+                    timed,
+                },
+                pos,
+                held,
+            );
         }
         // The predicate of `wait_while` runs with the lock held.
         for a in rest {
@@ -2313,6 +2341,17 @@ impl<'a> Interp<'a> {
             out.deps.extend_from_slice(&v.deps);
         }
         out
+    }
+}
+
+/// `Err(..)`, `None`: the pattern of a failed `try_lock` (or `try_read`...).
+fn failure_pattern(pat: &Pat) -> bool {
+    match pat {
+        Pat::TupleStruct { path, .. } => {
+            matches!(path.last().copied(), Some("Err" | "None" | "WouldBlock"))
+        }
+        Pat::Or(alts) => alts.iter().all(failure_pattern),
+        _ => false,
     }
 }
 

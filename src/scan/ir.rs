@@ -348,6 +348,9 @@ pub struct FnDef {
     pub params: Vec<(Pat, Ty)>,
     pub ret: Option<Ty>,
     pub is_async: bool,
+    /// Callable from outside the crate as far as the source says: `pub`,
+    /// or a trait's method (and its implementations).
+    pub is_pub: bool,
     /// Type parameters (of the function and its impl or trait) and their trait bounds.
     pub generics: Vec<(Sym, Vec<Ty>)>,
     pub body: Option<Block>,

@@ -153,7 +153,9 @@ impl Lower {
         self.span_of(item);
         match item {
             syn::Item::Fn(f) => {
-                let def = self.function(&f.attrs, &f.sig, Some(&f.block), module, Owner::Free, &[]);
+                let mut def =
+                    self.function(&f.attrs, &f.sig, Some(&f.block), module, Owner::Free, &[]);
+                def.is_pub = matches!(f.vis, syn::Visibility::Public(_));
                 self.items.fns.push(def);
             }
             syn::Item::Impl(imp) => self.impl_block(imp, module),
@@ -333,7 +335,7 @@ impl Lower {
                         keyword.line,
                         pos(f.block.brace_token.span.close()).line,
                     ));
-                    let def = self.function(
+                    let mut def = self.function(
                         &f.attrs,
                         &f.sig,
                         Some(&f.block),
@@ -344,6 +346,8 @@ impl Lower {
                         },
                         &generics,
                     );
+                    def.is_pub =
+                        trait_name.is_some() || matches!(f.vis, syn::Visibility::Public(_));
                     methods.push(def.name);
                     self.items.fns.push(def);
                 }
@@ -377,7 +381,7 @@ impl Lower {
                 self.items
                     .spans
                     .push((first_line(&f.attrs, keyword), keyword.line, end));
-                let def = self.function(
+                let mut def = self.function(
                     &f.attrs,
                     &f.sig,
                     f.default.as_ref(),
@@ -385,6 +389,7 @@ impl Lower {
                     Owner::Trait { name },
                     &generics,
                 );
+                def.is_pub = true;
                 if def.body.is_some() {
                     defaults.push(def.name);
                 }
@@ -484,6 +489,7 @@ impl Lower {
             params,
             ret,
             is_async: sig.asyncness.is_some(),
+            is_pub: false,
             generics,
             body,
         }
@@ -556,7 +562,11 @@ impl Lower {
                     && i.mutability.is_none()
                     && name.starts_with(|c: char| c.is_ascii_uppercase());
                 if constant {
-                    Pat::Other
+                    // `None`, a unit variant or a constant: matched, not bound.
+                    Pat::TupleStruct {
+                        path: vec![name],
+                        elems: Vec::new(),
+                    }
                 } else {
                     Pat::Bind {
                         name,
@@ -584,6 +594,10 @@ impl Lower {
             syn::Pat::Paren(p) => self.pat(&p.pat),
             syn::Pat::Type(t) => self.pat(&t.pat),
             syn::Pat::Slice(s) => Pat::Tuple(s.elems.iter().map(|p| self.pat(p)).collect()),
+            syn::Pat::Path(p) if p.qself.is_none() => Pat::TupleStruct {
+                path: path_syms(&p.path),
+                elems: Vec::new(),
+            },
             _ => Pat::Other,
         };
         self.depth -= 1;

@@ -105,28 +105,99 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
         options.paths.clone()
     };
     let jobs = options.jobs.unwrap_or_else(parse::default_jobs).max(1);
-    let config = &options.config;
-    let exclude = discover::Globs::new(&config.exclude);
+    let exclude = discover::Globs::new(&options.config.exclude);
     let found = discover::discover(&paths, &exclude)?;
+    let clock = Clock::new();
+    let parsed = parse::parse_all(&found.files, jobs);
+    clock.lap("parse");
+    let files: Vec<(String, usize)> = found
+        .files
+        .iter()
+        .map(|f| (f.display.clone(), f.krate))
+        .collect();
+    Ok(analyse(
+        options,
+        &found.crates,
+        files,
+        parsed,
+        found.warnings,
+        clock,
+    ))
+}
+
+/// Scans source texts held in memory: each `(name, text)` is a file of one
+/// crate of `edition`. Nothing is read from disk.
+pub fn scan_sources(
+    sources: &[(&str, &str)],
+    edition: discover::Edition,
+    options: &Options,
+) -> Outcome {
+    let jobs = options.jobs.unwrap_or(1).max(1);
+    let clock = Clock::new();
+    let parsed = parse::parallel(sources.len(), jobs, |i| {
+        let text = sources[i].1;
+        let result = std::panic::catch_unwind(|| parse::parse_text(text, &[]));
+        proc_macro2::extra::invalidate_current_thread_spans();
+        result.unwrap_or_else(|_| parse::Parsed::Skipped {
+            line: 0,
+            column: 0,
+            reason: "internal error while reading this file".into(),
+        })
+    });
+    let crates = [discover::CrateInfo {
+        name: String::new(),
+        edition,
+    }];
+    let files = sources
+        .iter()
+        .map(|(name, _)| (name.to_string(), 0))
+        .collect();
+    analyse(options, &crates, files, parsed, Vec::new(), clock)
+}
+
+/// Phase timings on stderr when `INTERLOCK_TIMING` is set (for profiling).
+struct Clock {
+    start: std::time::Instant,
+    on: bool,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            start: std::time::Instant::now(),
+            on: std::env::var_os("INTERLOCK_TIMING").is_some(),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            eprintln!("{what}: {:.3} s", self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Everything after parsing: tables, guard lifetimes, summaries, findings,
+/// suppressions and the report. `files[i]` (display name, crate) is the
+/// file `parsed[i]` came from.
+fn analyse(
+    options: &Options,
+    crates: &[discover::CrateInfo],
+    files_in: Vec<(String, usize)>,
+    parsed: Vec<parse::Parsed>,
+    warnings: Vec<String>,
+    clock: Clock,
+) -> Outcome {
+    let jobs = options.jobs.unwrap_or_else(parse::default_jobs).max(1);
+    let config = &options.config;
     let mut outcome = Outcome {
-        warnings: found.warnings.clone(),
+        warnings,
         ..Outcome::default()
     };
-
-    let timing = std::env::var_os("INTERLOCK_TIMING").is_some();
-    let clock = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timing {
-            eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64());
-        }
-    };
-    lap("discover");
-    let parsed = parse::parse_all(&found.files, jobs);
-    lap("parse");
+    let lap = |what: &str| clock.lap(what);
     let mut files = Vec::new();
     let mut items = Vec::new();
     let mut allows: HashMap<String, suppress::FileAllows> = HashMap::new();
-    for (source, result) in found.files.iter().zip(parsed) {
+    for ((display, krate), result) in files_in.into_iter().zip(parsed) {
         match result {
             parse::Parsed::Ok {
                 items: file_items,
@@ -136,25 +207,24 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
                 outcome.lines += lines;
                 for (line, name) in &file_allows.unknown {
                     outcome.warnings.push(format!(
-                        "{}:{line}: `interlock: allow({name})` names no finding kind",
-                        source.display
+                        "{display}:{line}: `interlock: allow({name})` names no finding kind"
                     ));
                 }
                 let index = files.len();
                 files.push(tables::FileInfo {
-                    display: source.display.clone(),
-                    krate: source.krate,
-                    edition: found.crates[source.krate].edition,
+                    display: display.clone(),
+                    krate,
+                    edition: crates[krate].edition,
                 });
                 items.push((index, *file_items));
-                allows.insert(source.display.clone(), file_allows);
+                allows.insert(display, file_allows);
             }
             parse::Parsed::Skipped {
                 line,
                 column,
                 reason,
             } => outcome.skipped.push(Skipped {
-                file: source.display.clone(),
+                file: display,
                 line,
                 column,
                 reason,
@@ -162,7 +232,7 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
         }
     }
     let scanned = files.len();
-    let crate_names = found.crates.iter().map(|c| c.name.clone()).collect();
+    let crate_names = crates.iter().map(|c| c.name.clone()).collect();
     let tables = tables::Tables::build(crate_names, files, items);
     lap("tables");
 
@@ -194,6 +264,9 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
     lap("summaries");
     let analysis = findings::Findings::new(&program);
     lap("facts");
+    if std::env::var_os("INTERLOCK_DUMP").is_some() {
+        analysis.dump();
+    }
     let (mut found_findings, extras) = analysis.all(&config.lock_orders);
     lap("findings");
 
@@ -266,5 +339,5 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
     // (a command about to exit need not).
     let facts = analysis.into_facts();
     outcome.workings = Some(Box::new((program, facts)));
-    Ok(outcome)
+    outcome
 }

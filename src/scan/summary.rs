@@ -127,6 +127,19 @@ pub struct Program {
     pub tables: Tables,
     pub facts: Vec<FnFacts>,
     pub summaries: Vec<Summary>,
+    /// Per function: the locks held at every one of its call sites (it is
+    /// not callable from outside the crate): a gate around all it does.
+    pub entry: Vec<Vec<EntryLock>>,
+}
+
+/// A lock held whenever a function runs, because every caller holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryLock {
+    pub class: Arc<str>,
+    pub exclusive: bool,
+    /// Where one caller took it.
+    pub func: FnId,
+    pub pos: Pos,
 }
 
 impl Program {
@@ -136,8 +149,10 @@ impl Program {
             tables,
             facts,
             summaries: vec![Summary::default(); n],
+            entry: vec![Vec::new(); n],
         };
         p.summarise();
+        p.entry_locks();
         p
     }
 
@@ -184,6 +199,83 @@ impl Program {
                 }
             }
         }
+    }
+
+    /// The locks every caller holds, for functions the crate alone calls.
+    fn entry_locks(&mut self) {
+        let n = self.facts.len();
+        let mut sites: Vec<Vec<(FnId, usize, usize)>> = vec![Vec::new(); n];
+        for (g, facts) in self.facts.iter().enumerate() {
+            for (b, body) in facts.bodies.iter().enumerate() {
+                for (i, e) in body.events.iter().enumerate() {
+                    if let EventKind::Call { callees, .. } = &e.kind {
+                        for &c in callees {
+                            if let Some(list) = sites.get_mut(c as usize) {
+                                list.push((g as FnId, b, i));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let root = |f: usize| {
+            let def = &self.tables.fns[f].def;
+            def.is_pub || sites[f].is_empty() || sites[f].len() > 64
+        };
+        // `None`: not known yet (optimistically, everything).
+        let mut entry: Vec<Option<Vec<EntryLock>>> = (0..n)
+            .map(|f| if root(f) { Some(Vec::new()) } else { None })
+            .collect();
+        for _ in 0..6 {
+            let mut changed = false;
+            for f in 0..n {
+                if root(f) {
+                    continue;
+                }
+                let mut acc: Option<Vec<EntryLock>> = None;
+                for &(g, b, i) in &sites[f] {
+                    let e = &self.facts[g as usize].bodies[b].events[i];
+                    let mut here: Vec<EntryLock> = self
+                        .held_at(g, e)
+                        .into_iter()
+                        .filter_map(|h| {
+                            Some(EntryLock {
+                                class: h.lock.class.clone()?,
+                                exclusive: h.lock.mode == LockMode::Exclusive,
+                                func: g,
+                                pos: h.pos,
+                            })
+                        })
+                        .collect();
+                    if b == 0 {
+                        match &entry[g as usize] {
+                            Some(list) => here.extend(list.iter().cloned()),
+                            None => continue,
+                        }
+                    }
+                    acc = Some(match acc {
+                        None => here,
+                        Some(prev) => prev
+                            .into_iter()
+                            .filter(|p| {
+                                here.iter()
+                                    .any(|h| h.class == p.class && h.exclusive == p.exclusive)
+                            })
+                            .collect(),
+                    });
+                }
+                if let Some(new) = acc {
+                    if entry[f].as_ref() != Some(&new) {
+                        entry[f] = Some(new);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.entry = entry.into_iter().map(Option::unwrap_or_default).collect();
     }
 
     fn direct(&self, f: FnId, acq: &Acq, pos: Pos) -> LockUse {

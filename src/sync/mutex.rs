@@ -133,6 +133,7 @@ impl Accessed {
 
     /// Records the first read and the first write of a guard's lifetime.
     pub fn note(cell: &Cell<Accessed>, write: bool, handle: &Handle, site: &Site) {
+        // The site is where the guard is used (`*guard += 1`), not where it was taken.
         let seen = cell.get().0;
         let bit = if write { Self::WRITE } else { Self::READ };
         // Further reads or writes in one critical section add nothing the
@@ -188,16 +189,28 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
 
+    #[track_caller]
     fn deref(&self) -> &T {
-        Accessed::note(&self.accessed, false, &self.mutex.data_handle, &self.site);
+        Accessed::note(
+            &self.accessed,
+            false,
+            &self.mutex.data_handle,
+            &Site::caller(),
+        );
         // SAFETY: the guard holds the lock.
         unsafe { &*self.mutex.data.get() }
     }
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    #[track_caller]
     fn deref_mut(&mut self) -> &mut T {
-        Accessed::note(&self.accessed, true, &self.mutex.data_handle, &self.site);
+        Accessed::note(
+            &self.accessed,
+            true,
+            &self.mutex.data_handle,
+            &Site::caller(),
+        );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &mut *self.mutex.data.get() }
     }

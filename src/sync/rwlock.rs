@@ -176,8 +176,14 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
 
+    #[track_caller]
     fn deref(&self) -> &T {
-        Accessed::note(&self.accessed, false, &self.lock.data_handle, &self.site);
+        Accessed::note(
+            &self.accessed,
+            false,
+            &self.lock.data_handle,
+            &Site::caller(),
+        );
         // SAFETY: the guard holds the lock shared.
         unsafe { &*self.lock.data.get() }
     }
@@ -186,16 +192,28 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
 
+    #[track_caller]
     fn deref(&self) -> &T {
-        Accessed::note(&self.accessed, false, &self.lock.data_handle, &self.site);
+        Accessed::note(
+            &self.accessed,
+            false,
+            &self.lock.data_handle,
+            &Site::caller(),
+        );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &*self.lock.data.get() }
     }
 }
 
 impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    #[track_caller]
     fn deref_mut(&mut self) -> &mut T {
-        Accessed::note(&self.accessed, true, &self.lock.data_handle, &self.site);
+        Accessed::note(
+            &self.accessed,
+            true,
+            &self.lock.data_handle,
+            &Site::caller(),
+        );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &mut *self.lock.data.get() }
     }

@@ -100,6 +100,14 @@ impl Held {
 }
 
 /// One lock acquisition (or attempt), with the locks held at the time.
+/// Units of a counted resource held at an acquisition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Permit {
+    pub resource: LockKey,
+    pub units: u64,
+    pub capacity: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acquisition {
     pub lock: LockKey,
@@ -115,6 +123,10 @@ pub struct Acquisition {
     /// A read that cannot queue behind a waiting writer (parking_lot's
     /// `read_recursive`): a second read of a held lock is then safe.
     pub recursive: bool,
+    /// Units of counted resources (a semaphore admitting N, a pool) the
+    /// thread held at the time: at most `capacity` can be held at once, so a
+    /// cycle that needs more holders than that cannot close.
+    pub permits: Vec<Permit>,
     /// False for `try_lock`: it never waits, so it closes no deadlock (the
     /// lock is still held afterwards and orders later acquisitions).
     pub blocking: bool,
@@ -131,6 +143,7 @@ impl Acquisition {
             held: Vec::new(),
             segment: None,
             recursive: false,
+            permits: Vec::new(),
             blocking: true,
         }
     }
@@ -142,6 +155,11 @@ impl Acquisition {
 
     pub fn holding(mut self, held: Held) -> Self {
         self.held.push(held);
+        self
+    }
+
+    pub fn with_permits(mut self, permits: &[Permit]) -> Self {
+        self.permits = permits.to_vec();
         self
     }
 
@@ -163,6 +181,8 @@ pub fn facts_from_trace(trace: &Trace) -> Vec<Acquisition> {
     // The request each agent is waiting on, whose fact is already out.
     let mut pending: Vec<Option<ObjectId>> = vec![None; agents];
     let mut segments: Vec<Option<Segment>> = vec![None; agents];
+    // Units of counted resources each agent holds.
+    let mut permits: Vec<Vec<Permit>> = vec![Vec::new(); agents];
     let mut facts = Vec::new();
     let key = |lock: ObjectId| LockKey::object(lock, trace.object_name(lock));
 
@@ -183,20 +203,19 @@ pub fn facts_from_trace(trace: &Trace) -> Vec<Acquisition> {
         match event.action {
             Action::LockRequest { lock, mode } => {
                 let segment = segment();
-                facts.push(fact(trace, event, key(lock), mode, &held[a], segment));
+                facts.push(
+                    fact(trace, event, key(lock), mode, &held[a], segment)
+                        .with_permits(&permits[a]),
+                );
                 pending[a] = Some(lock);
             }
             Action::LockAcquire { lock, mode } => {
                 let segment = segment();
                 if pending[a].take() != Some(lock) {
-                    facts.push(fact(
-                        trace,
-                        event,
-                        key(lock),
-                        mode,
-                        &held[a],
-                        segment.clone(),
-                    ));
+                    facts.push(
+                        fact(trace, event, key(lock), mode, &held[a], segment.clone())
+                            .with_permits(&permits[a]),
+                    );
                 }
                 held[a].push(Held {
                     lock: key(lock),
@@ -209,6 +228,37 @@ pub fn facts_from_trace(trace: &Trace) -> Vec<Acquisition> {
                 pending[a] = None;
                 if let Some(i) = held[a].iter().rposition(|h| h.lock.id == Some(lock.0)) {
                     held[a].remove(i);
+                }
+            }
+            Action::ResourceAcquire { resource, units } => {
+                let Some(capacity) = trace
+                    .objects
+                    .get(resource.0 as usize)
+                    .and_then(|o| o.capacity)
+                else {
+                    continue;
+                };
+                match permits[a]
+                    .iter_mut()
+                    .find(|p| p.resource.id == Some(resource.0))
+                {
+                    Some(p) => p.units += units,
+                    None => permits[a].push(Permit {
+                        resource: key(resource),
+                        units,
+                        capacity,
+                    }),
+                }
+            }
+            Action::ResourceRelease { resource, units } => {
+                if let Some(i) = permits[a]
+                    .iter()
+                    .position(|p| p.resource.id == Some(resource.0))
+                {
+                    permits[a][i].units = permits[a][i].units.saturating_sub(units);
+                    if permits[a][i].units == 0 {
+                        permits[a].remove(i);
+                    }
                 }
             }
             _ => {}
@@ -233,6 +283,7 @@ fn fact(
         held: held.to_vec(),
         segment: Some(segment),
         recursive: false,
+        permits: Vec::new(),
         blocking: true,
     }
 }

@@ -10,7 +10,9 @@
 //!    recursion, here it is a double lock). Unknown threads count as
 //!    different from every thread.
 //! 2. **gate locks**: no lock is held by two of them unless both hold it
-//!    shared: a lock held around both sides (a gate) lets only one in.
+//!    shared: a lock held around both sides (a gate) lets only one in. A
+//!    counted gate (a semaphore admitting N) lets in at most N: a choice
+//!    whose sides together hold more of it than it has cannot happen.
 //! 3. **fork/join order**: neither side's request happens-before the other
 //!    side's taking its held lock, in the spawn/join/barrier/channel order
 //!    that every interleaving respects.
@@ -37,6 +39,8 @@ pub enum Suppression {
     ForkJoinOrdered,
     /// Only shared acquisitions meet at some lock, and no writer can queue there.
     SharedOnly { lock: LockKey },
+    /// A counted resource held on every side admits fewer holders than the cycle needs.
+    CountedGate { resource: LockKey, capacity: u64 },
 }
 
 impl Suppression {
@@ -54,6 +58,9 @@ impl Suppression {
             Suppression::ForkJoinOrdered => {
                 "spawn/join orders the two sides: they never run at the same time".to_string()
             }
+            Suppression::CountedGate { resource, capacity } => format!(
+                "`{resource}` admits {capacity} at once, fewer than the threads the cycle needs"
+            ),
             Suppression::SharedOnly { lock } => format!(
                 "`{lock}` is only read on both sides and never written, so neither side waits there"
             ),
@@ -156,6 +163,9 @@ impl Choices<'_, '_> {
             {
                 continue;
             }
+            if level >= Level::Gates && self.over_capacity(chosen, candidate).is_some() {
+                continue;
+            }
             chosen.push(candidate);
             if self.extend(level, chosen, budget)? {
                 return Some(true);
@@ -180,6 +190,25 @@ impl Choices<'_, '_> {
             return false;
         }
         true
+    }
+
+    /// A counted resource that `chosen` and `candidate` together hold more
+    /// units of than it has: they cannot all be where they are at once.
+    fn over_capacity(&self, chosen: &[Instance], candidate: Instance) -> Option<(LockKey, u64)> {
+        let facts = self.graph.facts;
+        facts[candidate.acquisition]
+            .permits
+            .iter()
+            .find_map(|permit| {
+                let together: u64 = chosen
+                    .iter()
+                    .chain(std::iter::once(&candidate))
+                    .flat_map(|i| &facts[i.acquisition].permits)
+                    .filter(|p| p.resource == permit.resource)
+                    .map(|p| p.units)
+                    .sum();
+                (together > permit.capacity).then(|| (permit.resource.clone(), permit.capacity))
+            })
     }
 
     /// A lock both hold, not both merely for reading.
@@ -241,6 +270,11 @@ impl Choices<'_, '_> {
             }
         };
         if !matches!(self.search(Level::Gates), Outcome::Found(_)) {
+            let counted =
+                (1..single.len()).find_map(|k| self.over_capacity(&single[..k], single[k]));
+            if let Some((resource, capacity)) = counted {
+                return Suppression::CountedGate { resource, capacity };
+            }
             let gate = single
                 .iter()
                 .enumerate()

@@ -21,7 +21,7 @@ mod report;
 mod tests;
 
 pub use cycles::{SearchLimits, SearchStats};
-pub use facts::{facts_from_trace, Acquisition, Held, LockKey, Segment};
+pub use facts::{facts_from_trace, Acquisition, Held, LockKey, Permit, Segment};
 pub use filters::{Suppression, Verdict};
 pub use graph::{Instance, LockGraph};
 

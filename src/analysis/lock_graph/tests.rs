@@ -477,3 +477,39 @@ fn search_limits_are_reported_in_the_findings() {
         .iter()
         .any(|n| n.contains("stopped at its bounds")));
 }
+
+/// Three philosophers, each holding a seat of a waiter that admits `seats`.
+fn philosophers_with_waiter(seats: u64) -> Vec<Acquisition> {
+    let seat = |agent: &str, outer: &str, inner: &str, line| {
+        nested(agent, outer, X, inner, X, line).with_permits(&[Permit {
+            resource: LockKey::named("waiter"),
+            units: 1,
+            capacity: seats,
+        }])
+    };
+    vec![
+        seat("thread 1", "fork 0", "fork 1", 10),
+        seat("thread 2", "fork 1", "fork 2", 20),
+        seat("thread 3", "fork 2", "fork 0", 30),
+    ]
+}
+
+#[test]
+fn a_counted_gate_admitting_fewer_than_the_cycle_needs_suppresses_it() {
+    let analysis = analyze(&philosophers_with_waiter(2));
+    assert_eq!(
+        only(&analysis).suppression(),
+        Some(&Suppression::CountedGate {
+            resource: LockKey::named("waiter"),
+            capacity: 2
+        })
+    );
+    assert!(analysis.findings.is_empty());
+}
+
+#[test]
+fn a_counted_gate_admitting_every_side_does_not() {
+    let analysis = analyze(&philosophers_with_waiter(3));
+    assert!(only(&analysis).is_kept());
+    assert_eq!(analysis.findings.len(), 1);
+}

@@ -1,0 +1,1 @@
+fn this is not rust and lives in target/, which is skipped
