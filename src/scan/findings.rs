@@ -369,7 +369,11 @@ impl<'p> Findings<'p> {
             // Locks every caller holds around this function: gates.
             if fact.body == 0 {
                 for (k, e) in self.program.entry[fact.func as usize].iter().enumerate() {
-                    if fact.held.iter().any(|h| h.lock.class.as_deref() == Some(&*e.class)) {
+                    if fact
+                        .held
+                        .iter()
+                        .any(|h| h.lock.class.as_deref() == Some(&*e.class))
+                    {
                         continue;
                     }
                     held_index.push(Err(k));
@@ -438,7 +442,13 @@ impl<'p> Findings<'p> {
     fn entry_held(&self, fact: &ScanFact, k: usize) -> HeldUse {
         let e = &self.program.entry[fact.func as usize][k];
         let info = &self.program.tables.fns[e.func as usize];
-        let mut place = super::lock_names::Place::new(Root::Unknown, super::ir::Ty::Infer, &e.class, info.krate, e.func);
+        let mut place = super::lock_names::Place::new(
+            Root::Unknown,
+            super::ir::Ty::Infer,
+            &e.class,
+            info.krate,
+            e.func,
+        );
         place.path.clear();
         HeldUse {
             lock: LockUse {
@@ -503,10 +513,11 @@ impl<'p> Findings<'p> {
             let taken = self.name_of(&fact.acq);
             let held = self.name_of(&h.lock);
             let second = self.site(fact.acq.func, fact.acq.pos);
-            let first = if h.lock.func == fact.func {
-                self.site(fact.func, h.pos)
-            } else {
+            // A lock every caller holds is shown where a caller took it.
+            let first = if h.lock.chain.is_empty() && h.lock.func != fact.func {
                 self.site(h.lock.func, h.pos)
+            } else {
+                self.site(fact.func, h.pos)
             };
             let ask = match fact.acq.chain.first() {
                 Some(hop) => format!(
