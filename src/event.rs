@@ -214,6 +214,9 @@ pub enum Action {
     ResourceRelease { resource: ObjectId, units: u64 },
     /// The agent panicked (a failed assertion, an `unwrap` on `None`, ...).
     Panic { message: String },
+    /// The agent made a GPU call (`interlock::gpu`): op number `op` of the
+    /// execution's GPU ops, and how a reader names the call.
+    Gpu { op: u32, call: String },
 }
 
 /// One step of one agent.
@@ -360,6 +363,7 @@ impl Trace {
                 format!("give back {units} of {}", name(resource))
             }
             Action::Panic { message } => format!("panic: {message}"),
+            Action::Gpu { call, .. } => call.clone(),
         }
     }
 }

@@ -17,6 +17,7 @@ const DIRS: &[&str] = &[
     "fixtures/deadlocks",
     "fixtures/condvars",
     "fixtures/atomics",
+    "fixtures/banker",
 ];
 
 /// Where the scratch project that builds the fixtures lives between runs.

@@ -153,10 +153,13 @@ pub fn check(paths: &[PathBuf], options: &Options) -> Result<Report, Box<InputEr
                 reasons.push(format!("{}: {reason}", p.program.display));
             }
         }
-        report
-            .preamble
-            .extend(program_report.preamble.iter().cloned());
         report.preamble.push(verdict);
+        report.preamble.extend(
+            program_report
+                .preamble
+                .iter()
+                .map(|note| format!("  note: {note}")),
+        );
         report.findings.extend(program_report.findings);
     }
     if !skipped.is_empty() {
@@ -302,9 +305,13 @@ fn parse_report(text: &str) -> Result<Report, serde_json::Error> {
     struct Json {
         findings: Vec<Finding>,
         summary: Summary,
+        #[serde(default)]
+        notes: Vec<String>,
     }
     let json: Json = serde_json::from_str(text)?;
-    Ok(Report::new(json.findings, json.summary))
+    let mut report = Report::new(json.findings, json.summary);
+    report.preamble = json.notes;
+    Ok(report)
 }
 
 /// Points a finding's places at the original file instead of the built copy.

@@ -43,6 +43,17 @@ pub struct Built {
     pub errors: BTreeMap<String, Vec<CompileError>>,
 }
 
+/// The first error of a crate that is not one of the programs (the runtime
+/// library or a dependency): "crate: message".
+fn foreign_error(target: &str, message: &serde_json::Value) -> Option<String> {
+    (message["level"].as_str() == Some("error")).then(|| {
+        format!(
+            "{target}: {}",
+            message["message"].as_str().unwrap_or("error")
+        )
+    })
+}
+
 /// Writes the project for `bins` (name -> source) and builds it.
 pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<InputError>> {
     let root = cache_dir();
@@ -103,6 +114,7 @@ pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<In
         executables: BTreeMap::new(),
         errors: BTreeMap::new(),
     };
+    let mut foreign = None;
     let stdout = child.stdout.take().expect("piped stdout");
     for line in std::io::BufReader::new(stdout)
         .lines()
@@ -126,20 +138,22 @@ pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<In
                     built.errors.entry(target).or_default().push(error);
                 }
             }
+            Some("compiler-message") if foreign.is_none() => {
+                foreign = foreign_error(&target, &message["message"]);
+            }
             _ => {}
         }
     }
     let status = child.wait().map_err(|e| io_error(&dir, e))?;
     if !status.success() && built.errors.is_empty() {
-        return Err(Box::new(
-            InputError::new(format!(
-                "building the programs failed (cargo exited with {status}) without an error in them"
-            ))
-            .with_help(format!(
-                "run `cargo build --release --manifest-path {}` to see why",
-                dir.join("Cargo.toml").display()
-            )),
-        ));
+        let why = match foreign {
+            Some(error) => format!("building the programs failed in a crate they depend on: {error}"),
+            None => format!("building the programs failed (cargo exited with {status}) without an error in them"),
+        };
+        return Err(Box::new(InputError::new(why).with_help(format!(
+            "run `cargo build --release --manifest-path {}` to see why",
+            dir.join("Cargo.toml").display()
+        ))));
     }
     Ok(built)
 }

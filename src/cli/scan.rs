@@ -45,6 +45,11 @@ pub struct ScanArgs {
     /// Threads for parsing and analysis (default: one per CPU).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Parse crates that mention no lock, atomic or condvar too (by default
+    /// they are read, found lock-free, and not parsed: they cannot hold a
+    /// finding). Files there that do not parse are then reported.
+    #[arg(long)]
+    pub all_crates: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -68,6 +73,7 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
         config,
         jobs: args.jobs,
         baseline,
+        parse_lock_free: args.all_crates,
     };
     let mut outcome = scan::scan(&options).map_err(Failure::Input)?;
     // The process is about to exit: freeing the analysis is wasted time.

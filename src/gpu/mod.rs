@@ -11,6 +11,12 @@
 //! threads). Nothing here reads files: the trace reader
 //! (`input::gpu_trace`) and models run by the runtime build the same ops.
 //!
+//! A model (or a program given to `interlock check`) drives simulated
+//! streams with [`Device`] and its handles ([`Stream`], [`Buffer`],
+//! [`Event`], [`Launch`]): each call is recorded as an op of the calling
+//! host thread, and each execution's ops are checked with the host threads'
+//! synchronization when it ends.
+//!
 //! ```
 //! use interlock::gpu::{check, DefaultStream, Op, OpKind, Setup, StreamId};
 //!
@@ -29,12 +35,14 @@
 
 mod engine;
 mod explain;
+pub(crate) mod model;
 mod op;
 #[cfg(test)]
 mod tests;
 
 pub use engine::{Access, AccessKind, Checker, Hazard, HazardKind, Role, MAX_HAZARDS};
 pub use explain::MAX_STEPS;
+pub use model::{Buffer, Device, Event, Launch, Stream};
 pub use op::{
     BufferId, DefaultStream, EventId, Interner, LabelId, LockId, Names, Op, OpError, OpKind, Setup,
     Space, StreamDecl, StreamId,

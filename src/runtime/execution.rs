@@ -67,6 +67,8 @@ pub(crate) struct Recording {
     pub ledger: super::ledger::Ledger,
     /// Objects named by the program itself (a pool's name), kept as they are.
     pub named: std::collections::HashSet<ObjectId>,
+    /// The GPU calls of the execution (`interlock::gpu`), for the stream checker.
+    pub gpu: crate::gpu::model::Recorded,
 }
 
 pub(crate) type Nesting = (

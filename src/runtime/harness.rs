@@ -68,7 +68,11 @@ pub fn builder_from_config(config: &str) -> Builder {
 /// Runs a program's `main` through the model checker and writes the report.
 pub fn check_main<R: MainOutcome + 'static>(main: fn() -> R) {
     let config = std::env::var(CONFIG_VAR).unwrap_or_default();
-    let report = builder_from_config(&config).check(move || main().into_result());
+    let mut report = builder_from_config(&config).check(move || main().into_result());
+    // Notes for the reader (a fallback to real threads, inferred claims)
+    // travel with the findings to the command line.
+    let notes = serde_json::Value::from(report.preamble.clone());
+    report.extra.insert("notes".to_string(), notes);
     let json = report.to_json();
     match std::env::var_os(REPORT_VAR) {
         Some(path) => {

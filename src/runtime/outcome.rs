@@ -276,10 +276,13 @@ pub(crate) fn unsafe_finding(
     );
     let mut tables = crate::report::banker_tables::matrices(state);
     tables.push(format!("Available = ({})", join_counts(&state.available)));
-    finding = finding.with_note(format!(
-        "the tables after the grant:\n{}",
-        tables.join("\n")
-    ));
+    // Each row starts with a mark so that the note's wrapping keeps the
+    // columns aligned (it drops leading spaces).
+    let rows: Vec<String> = tables
+        .iter()
+        .map(|row| format!("| {}", row.strip_prefix("  ").unwrap_or(row)))
+        .collect();
+    finding = finding.with_note(format!("the tables after the grant:\n{}", rows.join("\n")));
     if let Some(safety) = safety {
         for s in &safety.stuck {
             finding = finding.with_note(format!(

@@ -352,10 +352,15 @@ impl<'p> Findings<'p> {
     // Lock-order inversions
 
     fn cycles(&self) -> (Vec<Finding>, Extras) {
-        let mut acquisitions = Vec::new();
-        // Per acquisition: the fact, and per held entry the fact's held
-        // index (`Ok`) or a lock every caller holds (`Err`, the entry index).
-        let mut meta: Vec<(usize, Vec<Result<usize, usize>>)> = Vec::new();
+        // The facts as the lock graph takes them, twice: as they are, and
+        // with the locks every caller holds around a function (gates that
+        // keep two sides apart). Cycles come from the first, and a cycle the
+        // gates rule out in the second is left out.
+        let mut plain = Vec::new();
+        let mut gated = Vec::new();
+        let mut any_gate = false;
+        // Per acquisition: the fact, and the fact's held index per held entry.
+        let mut meta: Vec<(usize, Vec<usize>)> = Vec::new();
         for (i, fact) in self.facts.iter().enumerate() {
             let Some(class) = &fact.acq.class else {
                 continue;
@@ -366,29 +371,6 @@ impl<'p> Findings<'p> {
             acq.recursive = fact.acq.recursive;
             acq.blocking = fact.acq.blocking;
             let mut held_index = Vec::new();
-            // Locks every caller holds around this function: gates.
-            if fact.body == 0 {
-                for (k, e) in self.program.entry[fact.func as usize].iter().enumerate() {
-                    if fact
-                        .held
-                        .iter()
-                        .any(|h| h.lock.class.as_deref() == Some(&*e.class))
-                    {
-                        continue;
-                    }
-                    held_index.push(Err(k));
-                    let mode = if e.exclusive {
-                        LockMode::Exclusive
-                    } else {
-                        LockMode::Shared
-                    };
-                    acq = acq.holding(Held::new(
-                        LockKey::named(e.class.to_string()),
-                        mode,
-                        self.site(e.func, e.pos),
-                    ));
-                }
-            }
             for (j, h) in fact.held.iter().enumerate() {
                 let Some(hc) = &h.lock.class else { continue };
                 if h.lock.reentrant && hc == class {
@@ -399,31 +381,93 @@ impl<'p> Findings<'p> {
                     h.lock.mode,
                     self.site(fact.func, h.pos),
                 ));
-                held_index.push(Ok(j));
+                held_index.push(j);
             }
-            acquisitions.push(acq);
+            let mut with_gates = acq.clone();
+            if fact.body == 0 {
+                for e in &self.program.entry[fact.func as usize] {
+                    if with_gates.held.iter().any(|h| h.lock.name == *e.class) {
+                        continue;
+                    }
+                    let mode = if e.exclusive {
+                        LockMode::Exclusive
+                    } else {
+                        LockMode::Shared
+                    };
+                    with_gates = with_gates.holding(Held::new(
+                        LockKey::named(e.class.to_string()),
+                        mode,
+                        self.site(e.func, e.pos),
+                    ));
+                    any_gate = true;
+                }
+            }
+            plain.push(acq);
+            gated.push(with_gates);
             meta.push((i, held_index));
         }
-        let analysis = lock_graph::analyze(&acquisitions);
+        // Files are parsed in parallel: put the facts in source order so that
+        // locks are numbered, and cycles reported, the same way every run.
+        let mut order: Vec<usize> = (0..plain.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |f: &Acquisition| {
+                (
+                    f.site.clone(),
+                    f.held.iter().map(|h| h.site.clone()).collect::<Vec<_>>(),
+                )
+            };
+            key(&plain[a]).cmp(&key(&plain[b]))
+        });
+        let permute = |v: &mut Vec<Acquisition>| {
+            let mut taken: Vec<Option<Acquisition>> = v.drain(..).map(Some).collect();
+            v.extend(
+                order
+                    .iter()
+                    .map(|&i| taken[i].take().expect("a permutation")),
+            );
+        };
+        permute(&mut plain);
+        permute(&mut gated);
+        let meta: Vec<_> = order.iter().map(|&i| meta[i].clone()).collect();
+        let analysis = lock_graph::analyze(&plain);
         let mut extras = Extras {
             locks: analysis.stats.locks,
             edges: analysis.stats.edges,
             ..Extras::default()
         };
+        let key = |locks: &[LockKey]| {
+            let mut names: Vec<String> = locks.iter().map(|k| k.name.clone()).collect();
+            names.sort();
+            names
+        };
+        let gate_verdicts: HashMap<Vec<String>, String> =
+            if any_gate && analysis.cycles.iter().any(|c| c.is_kept()) {
+                drop(plain);
+                lock_graph::analyze(&gated)
+                    .cycles
+                    .iter()
+                    .filter_map(|c| c.suppression().map(|s| (key(&c.locks), s.describe())))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
         let mut out = Vec::new();
         for cycle in &analysis.cycles {
             match &cycle.verdict {
                 Verdict::Kept { instances, notes } => {
+                    if let Some(reason) = gate_verdicts.get(&key(&cycle.locks)) {
+                        extras.suppressed_cycles.push((
+                            cycle.locks.iter().map(|k| k.name.clone()).collect(),
+                            format!("{reason} (every caller holds it)"),
+                        ));
+                        continue;
+                    }
                     let edges: Vec<(&ScanFact, HeldUse)> = instances
                         .iter()
                         .map(|inst| {
                             let (fi, held_index) = &meta[inst.acquisition];
                             let fact = &self.facts[*fi];
-                            let held = match held_index[inst.held] {
-                                Ok(j) => fact.held[j].clone(),
-                                Err(k) => self.entry_held(fact, k),
-                            };
-                            (fact, held)
+                            (fact, fact.held[held_index[inst.held]].clone())
                         })
                         .collect();
                     out.push(self.cycle_finding(&edges, notes));
@@ -435,45 +479,6 @@ impl<'p> Findings<'p> {
             }
         }
         (out, extras)
-    }
-
-    /// A lock every caller of `fact`'s function holds, as a held guard (of
-    /// the first caller seen).
-    fn entry_held(&self, fact: &ScanFact, k: usize) -> HeldUse {
-        let e = &self.program.entry[fact.func as usize][k];
-        let info = &self.program.tables.fns[e.func as usize];
-        let mut place = super::lock_names::Place::new(
-            Root::Unknown,
-            super::ir::Ty::Infer,
-            &e.class,
-            info.krate,
-            e.func,
-        );
-        place.path.clear();
-        HeldUse {
-            lock: LockUse {
-                place,
-                class: Some(e.class.clone()),
-                mode: if e.exclusive {
-                    LockMode::Exclusive
-                } else {
-                    LockMode::Shared
-                },
-                recursive: false,
-                upgradable: false,
-                reentrant: false,
-                blocking: true,
-                awaited: false,
-                typed: true,
-                func: e.func,
-                pos: e.pos,
-                chain: std::sync::Arc::from(Vec::new()),
-                guard_param: None,
-            },
-            pos: e.pos,
-            temp: false,
-            scrutinee: None,
-        }
     }
 
     fn cycle_finding(&self, edges: &[(&ScanFact, HeldUse)], notes: &[String]) -> Finding {
@@ -513,12 +518,7 @@ impl<'p> Findings<'p> {
             let taken = self.name_of(&fact.acq);
             let held = self.name_of(&h.lock);
             let second = self.site(fact.acq.func, fact.acq.pos);
-            // A lock every caller holds is shown where a caller took it.
-            let first = if h.lock.chain.is_empty() && h.lock.func != fact.func {
-                self.site(h.lock.func, h.pos)
-            } else {
-                self.site(fact.func, h.pos)
-            };
+            let first = self.site(fact.func, h.pos);
             let ask = match fact.acq.chain.first() {
                 Some(hop) => format!(
                     "calls `{}`, which takes `{taken}`, while `{held}` is held ({agent})",

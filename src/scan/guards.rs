@@ -24,6 +24,7 @@
 //! by [`super::summary`].
 
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::calls::Scope;
@@ -260,7 +261,7 @@ struct Val {
     borrowed: Vec<u32>,
     /// The place the value is or refers to.
     place: Option<Place>,
-    ty: Ty,
+    ty: Rc<Ty>,
     /// Atomic loads the value depends on.
     deps: Vec<u32>,
     /// A closure or async block (index in `closures`).
@@ -279,7 +280,7 @@ struct Val {
 impl Val {
     fn ty(ty: Ty) -> Val {
         Val {
-            ty,
+            ty: Rc::new(ty),
             ..Val::default()
         }
     }
@@ -295,7 +296,7 @@ impl Val {
 #[derive(Clone, Debug)]
 struct Local {
     name: Sym,
-    ty: Ty,
+    ty: Rc<Ty>,
     place: Option<Place>,
     deps: Vec<u32>,
     closure: Option<u32>,
@@ -673,7 +674,7 @@ impl<'a> Interp<'a> {
             let place = Place::new(Root::Param(0), ty.clone(), "self", self.krate, self.f);
             self.locals.push(Local {
                 name: "self",
-                ty: Ty::Ref(Box::new(ty)),
+                ty: Rc::new(Ty::Ref(Box::new(ty))),
                 place: Some(place),
                 deps: Vec::new(),
                 closure: None,
@@ -697,7 +698,7 @@ impl<'a> Interp<'a> {
                     };
                     self.locals.push(Local {
                         name,
-                        ty,
+                        ty: Rc::new(ty),
                         place: Some(place),
                         deps: Vec::new(),
                         closure: None,
@@ -728,7 +729,11 @@ impl<'a> Interp<'a> {
     fn bind_pattern(&mut self, pat: &Pat, v: &Val, whole: bool) {
         match pat {
             Pat::Bind { name, by_ref, sub } => {
-                let ty = if whole { v.ty.clone() } else { Ty::Infer };
+                let ty = if whole {
+                    v.ty.clone()
+                } else {
+                    Rc::new(Ty::Infer)
+                };
                 let place = if whole { v.place.clone() } else { None };
                 let place = place.or_else(|| whole.then(|| self.new_local_root(name, &ty)));
                 self.locals.push(Local {
@@ -763,14 +768,14 @@ impl<'a> Interp<'a> {
                     // `Ok(g)`: `g` is the whole value, unwrapped.
                     let part = if is_wrapper && elems.len() == 1 {
                         let mut part = rest.clone();
-                        part.ty = unwrap_ty(&rest.ty);
+                        part.ty = Rc::new(unwrap_ty(&rest.ty));
                         part
                     } else if i == 0 || !binds_by_value(&elems[..i]) {
                         let mut part = rest.clone();
-                        part.ty = match &rest.ty {
+                        part.ty = Rc::new(match &*rest.ty {
                             Ty::Tuple(tys) => tys.get(i).cloned().unwrap_or_default(),
                             _ => Ty::Infer,
-                        };
+                        });
                         part.place = None;
                         part
                     } else {
@@ -873,7 +878,7 @@ impl<'a> Interp<'a> {
             None => Val::default(),
         };
         if let Some(ty) = ty {
-            v.ty = self.concrete(ty);
+            v.ty = Rc::new(self.concrete(ty));
         }
         // `let x = &temp()...`: the temporary lives as long as `x`.
         if let Some(e) = init {
@@ -927,7 +932,7 @@ impl<'a> Interp<'a> {
                 }
                 Val {
                     place,
-                    ty,
+                    ty: Rc::new(ty),
                     borrowed,
                     stdio: false,
                     ..Val::default()
@@ -940,7 +945,7 @@ impl<'a> Interp<'a> {
                 let ty = self.t.element_ty(self.krate, &b.ty);
                 Val {
                     place: b.place.as_ref().map(|p| p.field(INDEX)),
-                    ty,
+                    ty: Rc::new(ty),
                     ..Val::default()
                 }
                 .with_deps(&[&b, &i])
@@ -977,7 +982,7 @@ impl<'a> Interp<'a> {
                 Val {
                     borrowed,
                     place: v.place.clone(),
-                    ty: Ty::Ref(Box::new(v.ty.clone())),
+                    ty: Rc::new(Ty::Ref(Box::new((*v.ty).clone()))),
                     deps: v.deps.clone(),
                     stdio: v.stdio,
                     closure: v.closure,
@@ -991,10 +996,10 @@ impl<'a> Interp<'a> {
                 if let Some(local) = v.local {
                     borrowed.extend(self.owned_by_local(local));
                 }
-                let ty = match &v.ty {
+                let ty = Rc::new(match &*v.ty {
                     Ty::Ref(t) => (**t).clone(),
                     other => self.t.data(self.krate, other).clone(),
-                };
+                });
                 Val {
                     borrowed,
                     place: v.place.clone(),
@@ -1069,7 +1074,7 @@ impl<'a> Interp<'a> {
             ExprKind::Try(inner) => {
                 let v = self.expr(inner);
                 let mut out = self.pass(v, None);
-                out.ty = unwrap_ty(&out.ty);
+                out.ty = Rc::new(unwrap_ty(&out.ty));
                 out
             }
             ExprKind::Return(value) => {
@@ -1117,10 +1122,10 @@ impl<'a> Interp<'a> {
                 if let Some(r) = rest {
                     let _ = self.expr(r);
                 }
-                out.ty = self.concrete(&Ty::Path {
+                out.ty = Rc::new(self.concrete(&Ty::Path {
                     segs: path.clone(),
                     args: Vec::new(),
-                });
+                }));
                 out
             }
             ExprKind::Tuple(items) | ExprKind::Array(items) => {
@@ -1133,7 +1138,9 @@ impl<'a> Interp<'a> {
                     tys.push(v.ty.clone());
                 }
                 if matches!(e.kind, ExprKind::Tuple(_)) {
-                    out.ty = Ty::Tuple(tys);
+                    out.ty = Rc::new(Ty::Tuple(
+                        tys.iter().map(|t: &Rc<Ty>| (**t).clone()).collect(),
+                    ));
                     if vals.len() <= 8 {
                         out.elems = vals
                             .into_iter()
@@ -1216,7 +1223,7 @@ impl<'a> Interp<'a> {
                 );
                 return Val {
                     place: Some(place),
-                    ty: def.ty.clone(),
+                    ty: Rc::new(def.ty.clone()),
                     ..Val::default()
                 };
             }
@@ -1546,9 +1553,9 @@ impl<'a> Interp<'a> {
             held,
         );
         let mut out = v;
-        out.ty = match &out.ty {
-            ty if ty.name() == Some("Future") => Ty::Infer,
-            ty => ty.clone(),
+        out.ty = match &*out.ty {
+            ty if ty.name() == Some("Future") => Rc::new(Ty::Infer),
+            _ => out.ty.clone(),
         };
         out
     }
@@ -1564,7 +1571,7 @@ impl<'a> Interp<'a> {
         });
         Val {
             closure: Some((self.closures.len() - 1) as u32),
-            ty: Ty::Fn,
+            ty: Rc::new(Ty::Fn),
             ..Val::default()
         }
     }
@@ -1586,7 +1593,7 @@ impl<'a> Interp<'a> {
                     let mut v = args.get(i).cloned().unwrap_or_default();
                     v.guards.clear();
                     if let Some(ty) = ty {
-                        v.ty = ty.clone();
+                        v.ty = Rc::new(ty.clone());
                     }
                     self.bind_pattern(pat, &v, true);
                 }
@@ -1687,7 +1694,7 @@ impl<'a> Interp<'a> {
             guards,
             borrowed: v.borrowed,
             place: v.place,
-            ty: ty.unwrap_or(v.ty),
+            ty: ty.map(Rc::new).unwrap_or(v.ty),
             deps: v.deps,
             closure: v.closure,
             local: None,
@@ -1724,7 +1731,7 @@ impl<'a> Interp<'a> {
             // `slot.take()` on an `Option<Guard>` moves the guard out.
             "take" | "replace" if r.ty.name() == Some("Option") => {
                 let _ = self.exprs(args);
-                let ty = Some(r.ty.clone());
+                let ty = Some((*r.ty).clone());
                 return self.pass(r, ty);
             }
             _ if passes_guard(method) => {
@@ -1746,9 +1753,9 @@ impl<'a> Interp<'a> {
             {
                 return Val {
                     place: r.place.clone(),
-                    ty: match &r.ty {
-                        Ty::Ref(t) => (**t).clone(),
-                        t => t.clone(),
+                    ty: match &*r.ty {
+                        Ty::Ref(t) => Rc::new((**t).clone()),
+                        _ => r.ty.clone(),
                     },
                     deps: r.deps.clone(),
                     stdio: r.stdio,
@@ -1758,7 +1765,7 @@ impl<'a> Interp<'a> {
             }
             "get" | "get_or_init" | "get_or_try_init" | "force" | "get_mut"
             | "get_or_insert_with"
-                if self.t.strip(self.krate, &r.ty) != &r.ty
+                if self.t.strip(self.krate, &r.ty) != &*r.ty
                     || matches!(
                         r.ty.name(),
                         Some("OnceCell" | "OnceLock" | "Lazy" | "LazyLock")
@@ -1767,7 +1774,7 @@ impl<'a> Interp<'a> {
                 let _ = self.args_inline(args);
                 return Val {
                     place: r.place.clone(),
-                    ty: self.t.strip(self.krate, &r.ty).clone(),
+                    ty: Rc::new(self.t.strip(self.krate, &r.ty).clone()),
                     ..Val::default()
                 };
             }
@@ -1776,7 +1783,7 @@ impl<'a> Interp<'a> {
                 let elem = self.t.element_ty(self.krate, &r.ty);
                 return Val {
                     place: r.place.clone(),
-                    ty: Ty::Slice(Box::new(elem)),
+                    ty: Rc::new(Ty::Slice(Box::new(elem))),
                     ..Val::default()
                 };
             }
@@ -1942,7 +1949,7 @@ impl<'a> Interp<'a> {
         }
         let place = match &r.place {
             Some(p) => p.clone(),
-            None => Place::new(Root::Unknown, r.ty.clone(), method, self.krate, self.f),
+            None => Place::new(Root::Unknown, (*r.ty).clone(), method, self.krate, self.f),
         };
         let reentrant = lock_ty.is_some_and(|l| l.reentrant);
         let acq = Acq {
@@ -1963,7 +1970,7 @@ impl<'a> Interp<'a> {
         Some(Val {
             guards: vec![guard],
             place: r.place.clone(),
-            ty,
+            ty: Rc::new(ty),
             acquired: true,
             ..Val::default()
         })
@@ -2015,7 +2022,7 @@ impl<'a> Interp<'a> {
             return Some(Val::default());
         }
         let mut out = self.pass(g, None);
-        out.ty = Ty::Infer;
+        out.ty = Rc::new(Ty::Infer);
         Some(out)
     }
 
@@ -2139,9 +2146,9 @@ impl<'a> Interp<'a> {
             let v = self.expr(&args[0]);
             return Val {
                 place: v.place.clone(),
-                ty: match &v.ty {
-                    Ty::Ref(t) => (**t).clone(),
-                    t => t.clone(),
+                ty: match &*v.ty {
+                    Ty::Ref(t) => Rc::new((**t).clone()),
+                    _ => v.ty.clone(),
                 },
                 ..Val::default()
             };
@@ -2168,11 +2175,11 @@ impl<'a> Interp<'a> {
             let owner = Owner::Temp(self.temps.last().copied().unwrap_or(0));
             let guards = out.guards.clone();
             self.give(&guards, owner);
-            out.ty = if last.starts_with(|c: char| c.is_ascii_uppercase()) {
+            out.ty = Rc::new(if last.starts_with(|c: char| c.is_ascii_uppercase()) {
                 match last {
                     "Some" | "Ok" | "Err" => Ty::Path {
                         segs: vec![if last == "Some" { "Option" } else { "Result" }],
-                        args: vec![vals.first().map(|v| v.ty.clone()).unwrap_or_default()],
+                        args: vec![vals.first().map(|v| (*v.ty).clone()).unwrap_or_default()],
                     },
                     _ => self.concrete(&Ty::named(last)),
                 }
@@ -2180,12 +2187,12 @@ impl<'a> Interp<'a> {
                 let owner = &path[path.len() - 2];
                 Ty::Path {
                     segs: vec![*owner],
-                    args: vals.first().map(|v| v.ty.clone()).into_iter().collect(),
+                    args: vals.first().map(|v| (*v.ty).clone()).into_iter().collect(),
                 }
-            };
+            });
             let owner_name = out.ty.name().unwrap_or("");
             if matches!(owner_name, "Self") {
-                out.ty = self.self_ty();
+                out.ty = Rc::new(self.self_ty());
             }
             return out;
         }
@@ -2327,7 +2334,7 @@ impl<'a> Interp<'a> {
                 (ret, _) => ret.clone(),
             };
             if !out.ty.is_known() {
-                out.ty = ret;
+                out.ty = Rc::new(ret);
             }
         }
         if let Some((param, fields)) = &info.returns_place {

@@ -48,6 +48,9 @@ pub struct Options {
     pub config: Config,
     /// Threads for parsing and analysis (default: the machine's).
     pub jobs: Option<usize>,
+    /// Parse and analyse crates that mention no lock, atomic or condvar
+    /// too (they cannot give a finding; by default they are only read).
+    pub parse_lock_free: bool,
     pub baseline: Option<baseline::Baseline>,
 }
 
@@ -83,8 +86,10 @@ pub struct Outcome {
     /// Other things the user should know (an unknown kind in an allow
     /// comment, an unreadable nested manifest).
     pub warnings: Vec<String>,
-    /// Lines of the files scanned.
+    /// Lines of the files parsed.
     pub lines: usize,
+    /// Files read but not parsed: their crate mentions no lock, atomic or condvar.
+    pub lock_free_files: usize,
     /// Findings left out by the baseline.
     pub baselined: usize,
     /// Findings left out by inline `allow` comments and the configuration.
@@ -108,7 +113,20 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
     let exclude = discover::Globs::new(&options.config.exclude);
     let found = discover::discover(&paths, &exclude)?;
     let clock = Clock::new();
-    let parsed = parse::parse_all(&found.files, jobs);
+    let texts = parse::read_all(&found.files, jobs);
+    clock.lap("read");
+    // A crate that mentions no lock, atomic or condvar anywhere is not parsed.
+    let mut crate_locks = vec![options.parse_lock_free; found.crates.len()];
+    for (file, text) in found.files.iter().zip(&texts) {
+        if let Ok(text) = text {
+            if !crate_locks[file.krate] && parse::mentions_locks(text) {
+                crate_locks[file.krate] = true;
+            }
+        }
+    }
+    let wanted: Vec<bool> = found.files.iter().map(|f| crate_locks[f.krate]).collect();
+    let parsed = parse::parse_all(&found.files, &texts, &wanted, jobs);
+    drop(texts);
     clock.lap("parse");
     let files: Vec<(String, usize)> = found
         .files
@@ -138,11 +156,11 @@ pub fn scan_sources(
         let text = sources[i].1;
         let result = std::panic::catch_unwind(|| parse::parse_text(text, &[]));
         proc_macro2::extra::invalidate_current_thread_spans();
-        result.unwrap_or_else(|_| parse::Parsed::Skipped {
+        Some(result.unwrap_or_else(|_| parse::Parsed::Skipped {
             line: 0,
             column: 0,
             reason: "internal error while reading this file".into(),
-        })
+        }))
     });
     let crates = [discover::CrateInfo {
         name: String::new(),
@@ -183,7 +201,7 @@ fn analyse(
     options: &Options,
     crates: &[discover::CrateInfo],
     files_in: Vec<(String, usize)>,
-    parsed: Vec<parse::Parsed>,
+    parsed: Vec<Option<parse::Parsed>>,
     warnings: Vec<String>,
     clock: Clock,
 ) -> Outcome {
@@ -198,6 +216,11 @@ fn analyse(
     let mut items = Vec::new();
     let mut allows: HashMap<String, suppress::FileAllows> = HashMap::new();
     for ((display, krate), result) in files_in.into_iter().zip(parsed) {
+        let Some(result) = result else {
+            // In a crate that mentions no lock: read, and nothing to find.
+            outcome.lock_free_files += 1;
+            continue;
+        };
         match result {
             parse::Parsed::Ok {
                 items: file_items,
@@ -231,7 +254,7 @@ fn analyse(
             }),
         }
     }
-    let scanned = files.len();
+    let scanned = files.len() + outcome.lock_free_files;
     let crate_names = crates.iter().map(|c| c.name.clone()).collect();
     let tables = tables::Tables::build(crate_names, files, items);
     lap("tables");
@@ -320,6 +343,8 @@ fn analyse(
         "scan".into(),
         serde_json::json!({
             "lines": outcome.lines,
+            "parsed": scanned - outcome.lock_free_files,
+            "lock_free_files": outcome.lock_free_files,
             "functions": functions,
             "locks": extras.locks,
             "lock_order_edges": extras.edges,

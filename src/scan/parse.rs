@@ -77,43 +77,62 @@ pub fn parallel<T: Send>(count: usize, jobs: usize, work: impl Fn(usize) -> T + 
     all.into_iter().map(|(_, t)| t).collect()
 }
 
-/// Parses every file.
-pub fn parse_all(files: &[SourceFile], jobs: usize) -> Vec<Parsed> {
-    parallel(files.len(), jobs, |i| {
-        let file = &files[i];
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_one(file)));
-        // Spans of this thread's files are no longer needed.
-        proc_macro2::extra::invalidate_current_thread_spans();
-        result.unwrap_or_else(|_| Parsed::Skipped {
-            line: 0,
-            column: 0,
-            reason: "internal error while reading this file".into(),
-        })
+/// A file read from disk: its text, or why it could not be used.
+pub type Read = Result<String, String>;
+
+/// Reads every file (in parallel).
+pub fn read_all(files: &[SourceFile], jobs: usize) -> Vec<Read> {
+    parallel(files.len(), jobs, |i| match std::fs::read(&files[i].path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string()),
+        Err(e) => Err(format!("cannot read: {e}")),
     })
 }
 
-fn parse_one(file: &SourceFile) -> Parsed {
-    let bytes = match std::fs::read(&file.path) {
-        Ok(b) => b,
-        Err(e) => {
-            return Parsed::Skipped {
-                line: 0,
-                column: 0,
-                reason: format!("cannot read: {e}"),
-            }
+/// What a file must mention to hold a lock, an atomic or a condvar. A
+/// crate none of whose files mention any of these cannot take a lock, so
+/// nothing in it can be a finding, nor lead to one elsewhere (crates do
+/// not call back into the crates that depend on them).
+const MARKERS: &[&str] = &[
+    "Mutex", "RwLock", "Condvar", "Atomic", "lock(", ".read()", ".write()", "_read(",
+];
+
+/// Whether a file's text mentions a lock, an atomic or a condvar.
+pub fn mentions_locks(text: &str) -> bool {
+    MARKERS.iter().any(|m| text.contains(m))
+}
+
+/// Parses the files whose entry in `wanted` is true (the others are
+/// `None`), from the texts read.
+pub fn parse_all(
+    files: &[SourceFile],
+    texts: &[Read],
+    wanted: &[bool],
+    jobs: usize,
+) -> Vec<Option<Parsed>> {
+    parallel(files.len(), jobs, |i| {
+        if !wanted[i] {
+            return None;
         }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(_) => {
-            return Parsed::Skipped {
-                line: 0,
-                column: 0,
-                reason: "not UTF-8".into(),
+        let text = match &texts[i] {
+            Ok(text) => text,
+            Err(reason) => {
+                return Some(Parsed::Skipped {
+                    line: 0,
+                    column: 0,
+                    reason: reason.clone(),
+                })
             }
-        }
-    };
-    parse_text(&text, &file.module)
+        };
+        let module = &files[i].module;
+        let result = std::panic::catch_unwind(|| parse_text(text, module));
+        // Spans of this thread's files are no longer needed.
+        proc_macro2::extra::invalidate_current_thread_spans();
+        Some(result.unwrap_or_else(|_| Parsed::Skipped {
+            line: 0,
+            column: 0,
+            reason: "internal error while reading this file".into(),
+        }))
+    })
 }
 
 /// Parses and lowers one file's text.

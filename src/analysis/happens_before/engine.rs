@@ -105,7 +105,8 @@ pub(crate) fn object_of(action: &Action) -> Option<ObjectId> {
         Action::Spawn { .. }
         | Action::Join { .. }
         | Action::Fence { .. }
-        | Action::Panic { .. } => None,
+        | Action::Panic { .. }
+        | Action::Gpu { .. } => None,
     }
 }
 

@@ -1,0 +1,1090 @@
+//! `interlock::gpu` for models: simulated GPU streams that a program run by
+//! the runtime (a [`Builder::check`](crate::Builder::check) model, or a
+//! program given to `interlock check`) drives as it would drive CUDA or
+//! PyTorch.
+//!
+//! Nothing runs on a GPU and nothing here blocks: every call is recorded as
+//! an [`Op`] of the calling host thread, in the order the host threads made
+//! them, and a `Gpu` step of that thread in the execution's trace. When the
+//! execution ends, [`findings`] replays its trace through the stream
+//! [`Checker`]: the GPU calls as they are, and the host threads'
+//! synchronization (spawn and join, locks, condvars, barriers, channels,
+//! release/acquire atomics, counted resources) as the checker's thread and
+//! lock ops, so that a lock that orders two host threads orders their GPU
+//! calls too.
+//!
+//! Under loom, a GPU call is a point where another host thread may run (as a
+//! call into a driver that serializes its callers would be): the order in
+//! which host threads record and wait on events, or enqueue work on the
+//! legacy default stream, is explored like any interleaving. This holds for
+//! the calls made through the handles of one [`Device`]: make it once and
+//! clone it into the threads.
+//!
+//! ```
+//! use interlock::gpu::{Device, Space};
+//! use interlock::{Builder, Kind};
+//!
+//! let report = Builder::new().check(|| {
+//!     let device = Device::new();
+//!     let side = device.stream(false); // non-blocking, as PyTorch's side streams
+//!     let x = device.alloc("x", Space::Device);
+//!     side.launch("produce").writes(&x);
+//!     device.default_stream().launch("consume").reads(&x);
+//! });
+//! assert_eq!(report.findings()[0].kind, Kind::StreamRace);
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use super::op::{
+    BufferId, DefaultStream, EventId, LabelId, LockId, Op, OpKind, Setup, Space, StreamId,
+};
+use super::Checker;
+use crate::event::{Action, AgentId, MemoryOrder, ObjectId, Site, Trace};
+use crate::finding::Finding;
+use crate::runtime::engine::Engine;
+use crate::runtime::execution::{self, Execution};
+
+/// The GPU calls of one execution, and the names and streams they refer to.
+#[derive(Default)]
+pub(crate) struct Recorded {
+    /// Set by the first [`Device`]: the default stream's mode, the streams
+    /// created so far, and the names of buffers, events and kernels.
+    setup: Option<Setup>,
+    ops: Vec<Op>,
+    /// Per buffer: the stream it was allocated on, for [`Buffer::free`].
+    homes: HashMap<BufferId, Option<StreamId>>,
+}
+
+impl Recorded {
+    fn setup(&mut self) -> &mut Setup {
+        self.setup
+            .get_or_insert_with(|| Setup::new(DefaultStream::Legacy))
+    }
+
+    /// A name not used yet by another object of the same table: `x`, `x#2`, ...
+    fn unique(table: &super::op::Interner, name: &str) -> String {
+        if table.get(name).is_none() {
+            return name.to_string();
+        }
+        (2..)
+            .map(|n| format!("{name}#{n}"))
+            .find(|candidate| table.get(candidate).is_none())
+            .expect("some suffix is free")
+    }
+
+    fn stream_name(&self, stream: StreamId) -> String {
+        match &self.setup {
+            Some(setup) if stream == StreamId::DEFAULT => match setup.default_stream {
+                DefaultStream::Legacy => "stream 0".into(),
+                DefaultStream::PerThread => "stream 0 (per-thread)".into(),
+            },
+            Some(setup) => setup.decl(stream).map_or_else(
+                || format!("stream {}", stream.0),
+                |d| format!("stream {}", d.id),
+            ),
+            None => format!("stream {}", stream.0),
+        }
+    }
+
+    /// How a step of a thread reads for this op: "launch `produce` on stream 1".
+    fn describe(&self, kind: &OpKind) -> String {
+        let names = self.setup.as_ref().map(|s| &s.names);
+        let buffer = |b: BufferId| format!("`{}`", names.map_or("?", |n| n.buffer_name(b)));
+        let event = |e: EventId| format!("`{}`", names.map_or("?", |n| n.event_name(e)));
+        let label = |l: LabelId| format!("`{}`", names.map_or("?", |n| n.label_name(l)));
+        let list = |ids: &[BufferId]| {
+            ids.iter()
+                .map(|&b| buffer(b))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let on = |s: StreamId| self.stream_name(s);
+        let accesses = |reads: &[BufferId], writes: &[BufferId]| {
+            let mut parts = Vec::new();
+            if !reads.is_empty() {
+                parts.push(format!("reads {}", list(reads)));
+            }
+            if !writes.is_empty() {
+                parts.push(format!("writes {}", list(writes)));
+            }
+            if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", parts.join("; "))
+            }
+        };
+        match kind {
+            OpKind::Alloc {
+                buffer: b,
+                space,
+                stream,
+            } => match stream {
+                Some(s) => format!("allocate {} on {}", buffer(*b), on(*s)),
+                None => format!("allocate {} ({} memory)", buffer(*b), space.as_str()),
+            },
+            OpKind::Free { buffer: b, stream } => match stream {
+                Some(s) => format!("free {} on {}", buffer(*b), on(*s)),
+                None => format!("free {}", buffer(*b)),
+            },
+            OpKind::Kernel {
+                stream,
+                name,
+                reads,
+                writes,
+            } => format!(
+                "launch {} on {}{}",
+                label(*name),
+                on(*stream),
+                accesses(reads, writes)
+            ),
+            OpKind::HostFn {
+                stream,
+                name,
+                reads,
+                writes,
+            } => format!(
+                "enqueue host function {} on {}{}",
+                label(*name),
+                on(*stream),
+                accesses(reads, writes)
+            ),
+            OpKind::Memcpy {
+                stream,
+                src,
+                dst,
+                is_async,
+            } => format!(
+                "{}memcpy {} → {} on {}",
+                if *is_async { "async " } else { "" },
+                buffer(*src),
+                buffer(*dst),
+                on(*stream)
+            ),
+            OpKind::Memset {
+                stream,
+                dst,
+                is_async,
+            } => format!(
+                "{}memset {} on {}",
+                if *is_async { "async " } else { "" },
+                buffer(*dst),
+                on(*stream)
+            ),
+            OpKind::EventRecord { event: e, stream } => {
+                format!("record {} on {}", event(*e), on(*stream))
+            }
+            OpKind::StreamWaitEvent { stream, event: e } => {
+                format!("make {} wait on {}", on(*stream), event(*e))
+            }
+            OpKind::EventSync { event: e } => format!("synchronize {}", event(*e)),
+            OpKind::EventQuery { event: e, .. } => format!("query {}", event(*e)),
+            OpKind::StreamSync { stream } => format!("synchronize {}", on(*stream)),
+            OpKind::StreamQuery { stream, .. } => format!("query {}", on(*stream)),
+            OpKind::DeviceSync => "synchronize the device".into(),
+            OpKind::HostRead { buffer: b } => format!("read {} on the host", buffer(*b)),
+            OpKind::HostWrite { buffer: b } => format!("write {} on the host", buffer(*b)),
+            OpKind::RecordStream { buffer: b, stream } => {
+                format!("{}.record_stream({})", buffer(*b), on(*stream))
+            }
+            other => other.name().to_string(),
+        }
+    }
+}
+
+/// What every handle made from one [`Device`] shares: the execution it
+/// records into, and under loom the object whose accesses make loom explore
+/// the order of GPU calls of different host threads.
+struct Ctx {
+    exec: Arc<Execution>,
+    /// Made with the device, so that loom sees it made before any thread
+    /// that was handed the device uses it.
+    turn: Option<loom::sync::atomic::AtomicUsize>,
+}
+
+/// The execution a GPU object records into, when it was made inside one.
+type Exec = Option<Arc<Ctx>>;
+
+/// Makes the running thread's GPU call a point where loom may run another
+/// host thread first (once there are several): the calls of all threads go
+/// through one object, as through a driver that serializes its callers.
+fn schedule(ctx: &Ctx) {
+    let Some(turn) = &ctx.turn else { return };
+    if ctx.exec.recording().trace.agents.len() < 2 {
+        return;
+    }
+    // Relaxed: the access orders nothing between the threads; it only tells
+    // loom that the calls of two threads depend on each other's order.
+    turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Records one GPU call of the running thread; returns the indices of its
+/// op and of its step in the trace.
+fn call(
+    exec: &Exec,
+    site: Site,
+    make: impl FnOnce(&mut Recorded) -> OpKind,
+) -> Option<(usize, usize)> {
+    let Some(ctx) = exec else { return None };
+    schedule(ctx);
+    let exec = &ctx.exec;
+    let agent = exec.agent();
+    let mut rec = exec.recording();
+    let kind = make(&mut rec.gpu);
+    let text = rec.gpu.describe(&kind);
+    let index = rec.gpu.ops.len();
+    let step = rec.trace.events.len();
+    rec.gpu.ops.push(Op {
+        thread: agent.0,
+        kind,
+        site: Some(site.clone()),
+        origin: None,
+    });
+    rec.trace.push(
+        agent,
+        Action::Gpu {
+            op: index as u32,
+            call: text,
+        },
+        site,
+    );
+    Some((index, step))
+}
+
+/// A GPU, as the CUDA runtime presents one: its default stream, streams,
+/// memory and events.
+///
+/// The default stream's mode is the program's (`nvcc --default-stream`): a
+/// model uses [`Device::new`] (legacy) or [`Device::per_thread`] throughout.
+/// Every `Device` made in one execution is the same device; make it once and
+/// clone it into the host threads, so that loom explores the order of their
+/// calls. Outside a model the calls record nothing.
+#[derive(Clone)]
+pub struct Device {
+    exec: Exec,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device").finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// The device with the legacy default stream (CUDA's default, and
+    /// PyTorch's): work on it waits for every blocking stream, and blocking
+    /// streams wait for it.
+    #[track_caller]
+    pub fn new() -> Device {
+        Device::with_mode(DefaultStream::Legacy)
+    }
+
+    /// The device as a program built with `--default-stream per-thread`
+    /// sees it: each host thread's default stream is an ordinary stream.
+    #[track_caller]
+    pub fn per_thread() -> Device {
+        Device::with_mode(DefaultStream::PerThread)
+    }
+
+    #[track_caller]
+    fn with_mode(mode: DefaultStream) -> Device {
+        let exec = execution::current();
+        if let Some(exec) = &exec {
+            let mut rec = exec.recording();
+            let setup = rec.gpu.setup.get_or_insert_with(|| Setup::new(mode));
+            let existing = setup.default_stream;
+            drop(rec);
+            if existing != mode {
+                panic!(
+                    "interlock::gpu: the default stream is {} in this program and cannot also be {}: \
+                     use `Device::new()` (legacy) or `Device::per_thread()` throughout",
+                    existing.as_str(),
+                    mode.as_str()
+                );
+            }
+        }
+        Device {
+            exec: exec.map(|exec| {
+                let turn =
+                    (exec.engine == Engine::Loom).then(|| loom::sync::atomic::AtomicUsize::new(0));
+                Arc::new(Ctx { exec, turn })
+            }),
+        }
+    }
+
+    /// The default stream (stream 0): in per-thread mode, the stream of
+    /// whichever host thread uses the handle, as `cudaStreamPerThread`.
+    pub fn default_stream(&self) -> Stream {
+        Stream {
+            exec: self.exec.clone(),
+            id: StreamId::DEFAULT,
+            number: 0,
+        }
+    }
+
+    /// A new stream: `blocking` as `cudaStreamCreate` (the legacy default
+    /// stream synchronizes with it), or not, as
+    /// `cudaStreamCreateWithFlags(.., cudaStreamNonBlocking)` and every
+    /// PyTorch side stream. Streams are numbered 1, 2, ... in the order they
+    /// are created.
+    pub fn stream(&self, blocking: bool) -> Stream {
+        let Some(ctx) = &self.exec else {
+            return Stream {
+                exec: None,
+                id: StreamId::DEFAULT,
+                number: 0,
+            };
+        };
+        let mut rec = ctx.exec.recording();
+        let setup = rec.gpu.setup();
+        let number = setup.streams.len() as u64;
+        let id = setup.stream(number, blocking);
+        Stream {
+            exec: self.exec.clone(),
+            id,
+            number,
+        }
+    }
+
+    /// `stream(true)`.
+    pub fn blocking_stream(&self) -> Stream {
+        self.stream(true)
+    }
+
+    /// `stream(false)`.
+    pub fn non_blocking_stream(&self) -> Stream {
+        self.stream(false)
+    }
+
+    /// Allocates a buffer that no stream owns: `cudaMalloc` (device),
+    /// `cudaHostAlloc` (pinned) or ordinary host memory (pageable). `name`
+    /// is what reports call it (a second buffer of the same name is
+    /// `name#2`).
+    #[track_caller]
+    pub fn alloc(&self, name: &str, space: Space) -> Buffer {
+        alloc(&self.exec, name, space, None, Site::caller())
+    }
+
+    /// `cudaFree`: the host frees the buffer at the call. Checked strictly:
+    /// it orders nothing by itself, so every use on a stream must be ordered
+    /// before it (a synchronize) or the memory may be reused under it.
+    #[track_caller]
+    pub fn free(&self, buffer: &Buffer) {
+        let id = buffer.id;
+        call(&self.exec, Site::caller(), |_| OpKind::Free {
+            buffer: id,
+            stream: None,
+        });
+    }
+
+    /// A new event (`cudaEventCreate`), named in reports by `name`.
+    pub fn event(&self, name: &str) -> Event {
+        let id = match &self.exec {
+            Some(ctx) => {
+                let mut rec = ctx.exec.recording();
+                let names = &mut rec.gpu.setup().names;
+                let unique = Recorded::unique(&names.events, name);
+                names.event(&unique)
+            }
+            None => EventId(0),
+        };
+        Event {
+            exec: self.exec.clone(),
+            id,
+        }
+    }
+
+    /// `cudaDeviceSynchronize`: the calling thread waits for all work on
+    /// every stream.
+    #[track_caller]
+    pub fn synchronize(&self) {
+        call(&self.exec, Site::caller(), |_| OpKind::DeviceSync);
+    }
+
+    /// `cudaMemcpy`: a synchronous copy on the default stream.
+    #[track_caller]
+    pub fn memcpy(&self, dst: &Buffer, src: &Buffer) {
+        memcpy(
+            &self.exec,
+            StreamId::DEFAULT,
+            dst,
+            src,
+            false,
+            Site::caller(),
+        );
+    }
+
+    /// `cudaMemset`: a synchronous memset on the default stream.
+    #[track_caller]
+    pub fn memset(&self, dst: &Buffer) {
+        let dst = dst.id;
+        call(&self.exec, Site::caller(), |_| OpKind::Memset {
+            stream: StreamId::DEFAULT,
+            dst,
+            is_async: false,
+        });
+    }
+}
+
+impl Default for Device {
+    #[track_caller]
+    fn default() -> Self {
+        Device::new()
+    }
+}
+
+fn alloc(exec: &Exec, name: &str, space: Space, stream: Option<StreamId>, site: Site) -> Buffer {
+    let mut id = BufferId(0);
+    call(exec, site, |gpu| {
+        let names = &mut gpu.setup().names;
+        let unique = Recorded::unique(&names.buffers, name);
+        id = names.buffer(&unique);
+        gpu.homes.insert(id, stream);
+        OpKind::Alloc {
+            buffer: id,
+            space,
+            stream,
+        }
+    });
+    Buffer {
+        exec: exec.clone(),
+        id,
+        home: stream,
+    }
+}
+
+fn memcpy(exec: &Exec, stream: StreamId, dst: &Buffer, src: &Buffer, is_async: bool, site: Site) {
+    let (dst, src) = (dst.id, src.id);
+    call(exec, site, |_| OpKind::Memcpy {
+        stream,
+        src,
+        dst,
+        is_async,
+    });
+}
+
+/// A stream: work enqueued on it runs in order, after what the calling
+/// thread did before enqueueing it, and unordered with other streams unless
+/// an event, a synchronize or the legacy default stream orders it.
+#[derive(Clone)]
+pub struct Stream {
+    exec: Exec,
+    id: StreamId,
+    number: u64,
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stream({})", self.number)
+    }
+}
+
+impl Stream {
+    /// The stream's number in reports: 0 for the default stream, then 1, 2, ...
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Launches a kernel, enqueued at this call: declare what it reads and
+    /// writes on the returned [`Launch`]
+    /// (`stream.launch("step").reads(&x).writes(&y);`).
+    #[track_caller]
+    pub fn launch(&self, name: &str) -> Launch {
+        Launch::new(self, name, false, Site::caller())
+    }
+
+    /// Launches a kernel `name` that reads `reads` and writes `writes`.
+    #[track_caller]
+    pub fn kernel(&self, name: &str, reads: &[&Buffer], writes: &[&Buffer]) {
+        let mut launch = Launch::new(self, name, false, Site::caller());
+        for buffer in reads {
+            launch = launch.reads(buffer);
+        }
+        for buffer in writes {
+            launch = launch.writes(buffer);
+        }
+    }
+
+    /// `cudaLaunchHostFunc`: a host function that runs on the stream, after
+    /// the work before it and before the work after it, enqueued at this
+    /// call. Declare what it reads and writes on the returned [`Launch`];
+    /// nothing is run.
+    #[track_caller]
+    pub fn host_fn(&self, name: &str) -> Launch {
+        Launch::new(self, name, true, Site::caller())
+    }
+
+    /// `cudaMemcpyAsync` (PyTorch `dst.copy_(src, non_blocking=True)`): the
+    /// copy runs on the stream later; the host learns nothing of it.
+    #[track_caller]
+    pub fn memcpy_async(&self, dst: &Buffer, src: &Buffer) {
+        memcpy(&self.exec, self.id, dst, src, true, Site::caller());
+    }
+
+    /// A copy on the stream that returns once it completed (`cudaMemcpyAsync`
+    /// and a synchronize, PyTorch `copy_` without `non_blocking`).
+    #[track_caller]
+    pub fn memcpy(&self, dst: &Buffer, src: &Buffer) {
+        memcpy(&self.exec, self.id, dst, src, false, Site::caller());
+    }
+
+    /// `cudaMemsetAsync`.
+    #[track_caller]
+    pub fn memset_async(&self, dst: &Buffer) {
+        self.memset_as(dst, true, Site::caller());
+    }
+
+    /// A memset on the stream that returns once it completed.
+    #[track_caller]
+    pub fn memset(&self, dst: &Buffer) {
+        self.memset_as(dst, false, Site::caller());
+    }
+
+    fn memset_as(&self, dst: &Buffer, is_async: bool, site: Site) {
+        let (stream, dst) = (self.id, dst.id);
+        call(&self.exec, site, |_| OpKind::Memset {
+            stream,
+            dst,
+            is_async,
+        });
+    }
+
+    /// `cudaEventRecord(event, stream)`: the same as `event.record(stream)`.
+    #[track_caller]
+    pub fn record_event(&self, event: &Event) {
+        record(&self.exec, event.id, self.id, Site::caller());
+    }
+
+    /// `cudaStreamWaitEvent`: later work on this stream waits for the work
+    /// before the event's most recent record *at this call*; an event never
+    /// recorded orders nothing.
+    #[track_caller]
+    pub fn wait_event(&self, event: &Event) {
+        let (stream, event) = (self.id, event.id);
+        call(&self.exec, Site::caller(), |_| OpKind::StreamWaitEvent {
+            stream,
+            event,
+        });
+    }
+
+    /// `cudaStreamSynchronize`: the calling thread waits for the work
+    /// enqueued on the stream so far.
+    #[track_caller]
+    pub fn synchronize(&self) {
+        let stream = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::StreamSync {
+            stream,
+        });
+    }
+
+    /// `cudaStreamQuery`. A model does not know how far the GPU got, so the
+    /// query always reports the work done (`true`), and, as a successful
+    /// query does, orders the calling thread after it.
+    #[track_caller]
+    pub fn query(&self) -> bool {
+        let stream = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::StreamQuery {
+            stream,
+            ready: true,
+        });
+        true
+    }
+
+    /// A stream-ordered allocation of device memory (`cudaMallocAsync`,
+    /// PyTorch's caching allocator on the current stream): it may be given
+    /// memory freed on this stream at once.
+    #[track_caller]
+    pub fn alloc(&self, name: &str) -> Buffer {
+        alloc(
+            &self.exec,
+            name,
+            Space::Device,
+            Some(self.id),
+            Site::caller(),
+        )
+    }
+
+    /// A stream-ordered free (`cudaFreeAsync`): the memory may be handed to
+    /// the next allocation on this stream at once, so uses on other streams
+    /// must be ordered before it (an event, or `record_stream`).
+    #[track_caller]
+    pub fn free(&self, buffer: &Buffer) {
+        let (stream, buffer) = (self.id, buffer.id);
+        call(&self.exec, Site::caller(), |_| OpKind::Free {
+            buffer,
+            stream: Some(stream),
+        });
+    }
+}
+
+/// A kernel launch or host function, enqueued when it was made
+/// ([`Stream::launch`], [`Stream::host_fn`]); [`reads`](Launch::reads) and
+/// [`writes`](Launch::writes) declare the buffers it accesses.
+pub struct Launch {
+    exec: Exec,
+    /// The op and the trace step that record the launch.
+    at: Option<(usize, usize)>,
+}
+
+impl fmt::Debug for Launch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Launch").finish_non_exhaustive()
+    }
+}
+
+impl Launch {
+    fn new(stream: &Stream, name: &str, host_fn: bool, site: Site) -> Launch {
+        let stream_id = stream.id;
+        let at = call(&stream.exec, site, |gpu| {
+            let name = gpu.setup().names.label(name);
+            let (reads, writes) = (Vec::new(), Vec::new());
+            if host_fn {
+                OpKind::HostFn {
+                    stream: stream_id,
+                    name,
+                    reads,
+                    writes,
+                }
+            } else {
+                OpKind::Kernel {
+                    stream: stream_id,
+                    name,
+                    reads,
+                    writes,
+                }
+            }
+        });
+        Launch {
+            exec: stream.exec.clone(),
+            at,
+        }
+    }
+
+    /// The kernel (or host function) reads `buffer`.
+    pub fn reads(self, buffer: &Buffer) -> Launch {
+        self.declare(buffer, false)
+    }
+
+    /// The kernel (or host function) writes `buffer`.
+    pub fn writes(self, buffer: &Buffer) -> Launch {
+        self.declare(buffer, true)
+    }
+
+    fn declare(self, buffer: &Buffer, write: bool) -> Launch {
+        if let (Some(ctx), Some((op, step))) = (&self.exec, self.at) {
+            let mut rec = ctx.exec.recording();
+            let rec = &mut *rec;
+            if let Some(recorded) = rec.gpu.ops.get_mut(op) {
+                if let OpKind::Kernel { reads, writes, .. } | OpKind::HostFn { reads, writes, .. } =
+                    &mut recorded.kind
+                {
+                    if write { writes } else { reads }.push(buffer.id);
+                }
+                let text = rec.gpu.describe(&rec.gpu.ops[op].kind);
+                if let Some(Action::Gpu { call, .. }) =
+                    rec.trace.events.get_mut(step).map(|e| &mut e.action)
+                {
+                    *call = text;
+                }
+            }
+        }
+        self
+    }
+}
+
+fn record(exec: &Exec, event: EventId, stream: StreamId, site: Site) {
+    call(exec, site, |_| OpKind::EventRecord { event, stream });
+}
+
+/// Memory on the device or the host. The handle is cheap to clone; dropping
+/// it frees nothing ([`Buffer::free`], [`Stream::free`] and
+/// [`Device::free`] do).
+#[derive(Clone)]
+pub struct Buffer {
+    exec: Exec,
+    id: BufferId,
+    home: Option<StreamId>,
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Buffer({})", self.id.0)
+    }
+}
+
+impl Buffer {
+    /// The host thread reads the buffer (pinned or pageable memory, or a
+    /// device buffer through managed memory).
+    #[track_caller]
+    pub fn host_read(&self) {
+        let buffer = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::HostRead { buffer });
+    }
+
+    /// The host thread writes the buffer.
+    #[track_caller]
+    pub fn host_write(&self) {
+        let buffer = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::HostWrite { buffer });
+    }
+
+    /// PyTorch's `tensor.record_stream(stream)`: the memory is not reused
+    /// after the free until the work enqueued on `stream` by then is done.
+    #[track_caller]
+    pub fn record_stream(&self, stream: &Stream) {
+        let (buffer, stream) = (self.id, stream.id);
+        call(&self.exec, Site::caller(), |_| OpKind::RecordStream {
+            buffer,
+            stream,
+        });
+    }
+
+    /// Frees the buffer as it was allocated: on its stream when it was
+    /// allocated on one (a PyTorch tensor's last reference going away),
+    /// with `cudaFree` otherwise.
+    #[track_caller]
+    pub fn free(&self) {
+        let (buffer, stream) = (self.id, self.home);
+        call(&self.exec, Site::caller(), |_| OpKind::Free {
+            buffer,
+            stream,
+        });
+    }
+}
+
+/// A GPU event: a record snapshots a stream's work so far.
+#[derive(Clone)]
+pub struct Event {
+    exec: Exec,
+    id: EventId,
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Event({})", self.id.0)
+    }
+}
+
+impl Event {
+    /// `cudaEventRecord`: the event now stands for the work enqueued on
+    /// `stream` so far, replacing its previous record.
+    #[track_caller]
+    pub fn record(&self, stream: &Stream) {
+        record(&self.exec, self.id, stream.id, Site::caller());
+    }
+
+    /// `cudaEventSynchronize`: the calling thread waits for the work before
+    /// the event's most recent record (none: nothing).
+    #[track_caller]
+    pub fn synchronize(&self) {
+        let event = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::EventSync { event });
+    }
+
+    /// `cudaEventQuery`. As [`Stream::query`]: the model reports the work
+    /// done (`true`), which orders the calling thread after it.
+    #[track_caller]
+    pub fn query(&self) -> bool {
+        let event = self.id;
+        call(&self.exec, Site::caller(), |_| OpKind::EventQuery {
+            event,
+            ready: true,
+        });
+        true
+    }
+}
+
+/// How a synchronization object of the host appears to the checker: a lock
+/// per object (or per message, barrier generation), and what its acquire
+/// and release steps say in an interleaving.
+struct HostSync {
+    ids: HashMap<(ObjectId, u64), LockId>,
+    texts: HashMap<String, String>,
+    /// Per agent: atomics read with a relaxed load, acquired by a later
+    /// acquire fence.
+    relaxed_reads: HashMap<AgentId, HashSet<ObjectId>>,
+    /// Agents that have made a release fence: their relaxed stores publish.
+    fenced: HashSet<AgentId>,
+}
+
+/// A key for the single total order of SeqCst fences.
+const SEQ_CST: (ObjectId, u64) = (ObjectId(u32::MAX), 0);
+
+impl HostSync {
+    /// The lock standing for `key`; `texts` gives its acquire and release
+    /// steps' wording the first time.
+    fn lock(
+        &mut self,
+        setup: &mut Setup,
+        key: (ObjectId, u64),
+        texts: impl FnOnce() -> (String, String),
+    ) -> LockId {
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let internal = format!("#{}:{}", key.0 .0, key.1);
+        let id = setup.names.lock(&internal);
+        self.ids.insert(key, id);
+        let (acquire, release) = texts();
+        self.texts.insert(format!("lock `{internal}`"), acquire);
+        self.texts.insert(format!("unlock `{internal}`"), release);
+        id
+    }
+}
+
+/// The ops that stand for one host event (empty for most).
+fn host_ops(
+    trace: &Trace,
+    event: &crate::event::Event,
+    setup: &mut Setup,
+    sync: &mut HostSync,
+) -> Vec<OpKind> {
+    let agent = event.agent;
+    let name = |id: ObjectId| trace.object_name(id);
+    // The acquire (`Lock`) or release (`Unlock`) of the lock standing for `key`.
+    let mut edge = |sync: &mut HostSync, key: (ObjectId, u64), release: bool, texts: [&str; 2]| {
+        let lock = sync.lock(setup, key, || {
+            let n = name(key.0);
+            (format!("{} `{n}`", texts[0]), format!("{} `{n}`", texts[1]))
+        });
+        if release {
+            OpKind::Unlock { lock }
+        } else {
+            OpKind::Lock { lock }
+        }
+    };
+    const LOCK: [&str; 2] = ["lock", "unlock"];
+    const ATOMIC: [&str; 2] = ["acquire", "release"];
+    match event.action {
+        Action::Spawn { child } => vec![OpKind::ThreadSpawn { child: child.0 }],
+        Action::Join { child } => vec![OpKind::ThreadJoin { child: child.0 }],
+        Action::LockAcquire { lock, .. } => vec![edge(sync, (lock, 0), false, LOCK)],
+        Action::LockRelease { lock, .. } | Action::CondvarWait { mutex: lock, .. } => {
+            vec![edge(sync, (lock, 0), true, LOCK)]
+        }
+        Action::CondvarNotify { condvar, .. } | Action::CondvarWake { condvar, .. } => {
+            let notify = matches!(event.action, Action::CondvarNotify { .. });
+            vec![edge(sync, (condvar, 0), notify, ["wake from", "notify"])]
+        }
+        Action::BarrierArrive {
+            barrier,
+            generation,
+        }
+        | Action::BarrierDepart {
+            barrier,
+            generation,
+        } => {
+            let arrive = matches!(event.action, Action::BarrierArrive { .. });
+            vec![edge(
+                sync,
+                (barrier, generation),
+                arrive,
+                ["leave", "arrive at"],
+            )]
+        }
+        Action::Send { channel, message } | Action::Receive { channel, message } => {
+            let send = matches!(event.action, Action::Send { .. });
+            vec![edge(
+                sync,
+                (channel, message),
+                send,
+                ["receive on", "send on"],
+            )]
+        }
+        Action::ResourceAcquire { resource, .. } | Action::ResourceRelease { resource, .. } => {
+            let release = matches!(event.action, Action::ResourceRelease { .. });
+            vec![edge(
+                sync,
+                (resource, 0),
+                release,
+                ["take from", "give back to"],
+            )]
+        }
+        Action::AtomicLoad { atomic, order, .. }
+        | Action::AtomicStore { atomic, order, .. }
+        | Action::AtomicRmw { atomic, order } => {
+            let reads = !matches!(event.action, Action::AtomicStore { .. });
+            let writes = !matches!(event.action, Action::AtomicLoad { .. });
+            let mut ops = Vec::new();
+            if reads {
+                if order.acquires() {
+                    ops.push(edge(sync, (atomic, 0), false, ATOMIC));
+                } else {
+                    sync.relaxed_reads.entry(agent).or_default().insert(atomic);
+                }
+            }
+            if writes && (order.releases() || sync.fenced.contains(&agent)) {
+                ops.push(edge(sync, (atomic, 0), true, ATOMIC));
+            }
+            ops
+        }
+        Action::Fence { order } => {
+            let mut ops = Vec::new();
+            if order.acquires() {
+                let mut read: Vec<ObjectId> = sync
+                    .relaxed_reads
+                    .get(&agent)
+                    .map(|r| r.iter().copied().collect())
+                    .unwrap_or_default();
+                read.sort();
+                for atomic in read {
+                    ops.push(edge(sync, (atomic, 0), false, ATOMIC));
+                }
+            }
+            if order == MemoryOrder::SeqCst {
+                let lock = sync.lock(setup, SEQ_CST, || {
+                    ("fence (SeqCst)".into(), "fence (SeqCst)".into())
+                });
+                ops.push(OpKind::Lock { lock });
+                ops.push(OpKind::Unlock { lock });
+            }
+            if order.releases() {
+                sync.fenced.insert(agent);
+            }
+            ops
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The stream races and uses after free of one execution: its trace
+/// replayed through the stream checker, GPU calls and host synchronization
+/// in the order they happened. Empty when the execution made no GPU call.
+pub(crate) fn findings(trace: &Trace, gpu: &Recorded) -> Vec<Finding> {
+    let Some(setup) = &gpu.setup else {
+        return Vec::new();
+    };
+    if gpu.ops.is_empty() {
+        return Vec::new();
+    }
+    let mut checker = Checker::new(setup.clone());
+    let mut sync = HostSync {
+        ids: HashMap::new(),
+        texts: HashMap::new(),
+        relaxed_reads: HashMap::new(),
+        fenced: HashSet::new(),
+    };
+    // A channel's receive can be recorded before its send: the sender
+    // records once it has left the channel's lock, and loom may run the
+    // receiver in between (nothing of the sender's happens there). Such a
+    // send is replayed where its receive is, and skipped where it is.
+    let mut sends: HashMap<(ObjectId, u64), usize> = HashMap::new();
+    for (i, event) in trace.events.iter().enumerate() {
+        if let Action::Send { channel, message } = event.action {
+            sends.insert((channel, message), i);
+        }
+    }
+    let mut early: HashSet<usize> = HashSet::new();
+    // The ops the checker accepted, in order: a finding's `ops[i]` indexes them.
+    let mut fed: Vec<Op> = Vec::new();
+    for (i, event) in trace.events.iter().enumerate() {
+        if early.contains(&i) {
+            continue;
+        }
+        let mut events = vec![event];
+        if let Action::Receive { channel, message } = event.action {
+            if let Some(&send) = sends.get(&(channel, message)).filter(|&&s| s > i) {
+                early.insert(send);
+                events.insert(0, &trace.events[send]);
+            }
+        }
+        for event in events {
+            feed(trace, event, gpu, &mut checker, &mut sync, &mut fed);
+        }
+    }
+    let mut found = checker.findings(Some(&fed));
+    for finding in &mut found {
+        plain_references(finding, &fed, &sync.texts);
+    }
+    found
+}
+
+/// Steps the checker through the ops that stand for one event of the trace.
+fn feed(
+    trace: &Trace,
+    event: &crate::event::Event,
+    gpu: &Recorded,
+    checker: &mut Checker,
+    sync: &mut HostSync,
+    fed: &mut Vec<Op>,
+) {
+    let ops = match &event.action {
+        Action::Gpu { op, .. } => gpu.ops.get(*op as usize).cloned().into_iter().collect(),
+        _ => host_ops(trace, event, checker.setup_mut(), sync)
+            .into_iter()
+            .map(|kind| Op {
+                thread: event.agent.0,
+                kind,
+                site: Some(event.site.clone()),
+                origin: None,
+            })
+            .collect::<Vec<_>>(),
+    };
+    for op in ops {
+        // An op the checker rejects (it cannot come from this API) is left
+        // out, so that indices stay those of the accepted ops.
+        if checker.step(&op).is_ok() {
+            fed.push(op);
+        }
+    }
+}
+
+/// Rewrites a finding for a program rather than a trace: `ops[3], file:12`
+/// becomes `line 12` (the op's index means nothing to the program's
+/// author), and the host synchronization's steps say what the program did.
+fn plain_references(finding: &mut Finding, ops: &[Op], texts: &HashMap<String, String>) {
+    finding.message = by_line(&finding.message, ops);
+    if let Some(help) = &mut finding.help {
+        *help = by_line(help, ops);
+    }
+    for note in &mut finding.notes {
+        *note = by_line(note, ops);
+    }
+    for location in &mut finding.locations {
+        location.label = by_line(&location.label, ops);
+    }
+    if let Some(steps) = &mut finding.trace {
+        for step in steps {
+            if let Some(text) = texts.get(&step.action) {
+                step.action = text.clone();
+            }
+        }
+    }
+}
+
+/// `text` with each `ops[i]` (and the `, file:line` after it) replaced by
+/// the op's line.
+fn by_line(text: &str, ops: &[Op]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("ops[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let site = after[..digits]
+            .parse::<usize>()
+            .ok()
+            .filter(|_| after[digits..].starts_with(']'))
+            .and_then(|i| ops.get(i))
+            .and_then(|op| op.site.as_ref());
+        match site {
+            Some(site) => {
+                let mut tail = &after[digits + 1..];
+                let place = format!(", {}:{}", site.file, site.line);
+                if let Some(stripped) = tail.strip_prefix(place.as_str()) {
+                    tail = stripped;
+                }
+                out.push_str(&format!("line {}", site.line));
+                rest = tail;
+            }
+            None => {
+                out.push_str("ops[");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
