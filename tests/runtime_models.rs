@@ -679,3 +679,23 @@ fn a_deadlock_with_progress_reporting_on_still_returns_a_report() {
     });
     assert!(kinds(&report).contains(&Kind::Deadlock), "{report}");
 }
+
+#[test]
+fn a_channel_hand_off_orders_the_data_it_publishes() {
+    // The send happens-before the receive of the same message, in every
+    // interleaving: the receiver's read is ordered after the sender's write.
+    let report = Builder::new().check(|| {
+        let data = Arc::new(TrackedCell::new(0u32));
+        let (tx, rx) = mpsc::channel();
+        let d2 = data.clone();
+        let t = thread::spawn(move || {
+            d2.set(7);
+            tx.send(()).unwrap();
+        });
+        rx.recv().unwrap();
+        assert_eq!(data.get(), 7);
+        t.join().unwrap();
+    });
+    assert_clean(&report);
+    assert!(report.summary.executions > 1);
+}

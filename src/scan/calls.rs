@@ -440,11 +440,12 @@ impl Tables {
 
     /// A method name only one type of the crate defines, with the arity.
     fn by_name(&self, krate: usize, name: &str, args: usize) -> Vec<FnId> {
-        if COMMON.contains(&name) {
-            return Vec::new();
-        }
         match self.crates[krate].method_by_name.get(name) {
-            Some(f) if f.len() == 1 && self.fns[f[0] as usize].def.params.len() == args => {
+            Some(f)
+                if f.len() == 1
+                    && self.fns[f[0] as usize].def.params.len() == args
+                    && !COMMON.contains(&name) =>
+            {
                 f.clone()
             }
             _ => Vec::new(),

@@ -126,6 +126,54 @@ impl Ty {
     }
 }
 
+/// A path in an expression: one or two segments (nearly all of them) are
+/// kept inline, longer ones on the heap.
+#[derive(Clone, Debug)]
+pub struct SymPath {
+    inline: [Sym; 2],
+    len: u8,
+    heap: Vec<Sym>,
+}
+
+impl SymPath {
+    pub fn new(segments: impl ExactSizeIterator<Item = Sym>) -> SymPath {
+        let n = segments.len();
+        if n <= 2 {
+            let mut inline = [""; 2];
+            for (slot, s) in inline.iter_mut().zip(segments) {
+                *slot = s;
+            }
+            SymPath {
+                inline,
+                len: n as u8,
+                heap: Vec::new(),
+            }
+        } else {
+            SymPath {
+                inline: [""; 2],
+                len: 0,
+                heap: segments.collect(),
+            }
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Sym] {
+        if self.heap.is_empty() {
+            &self.inline[..self.len as usize]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+impl std::ops::Deref for SymPath {
+    type Target = [Sym];
+
+    fn deref(&self) -> &[Sym] {
+        self.as_slice()
+    }
+}
+
 /// Binary operators the analysis tells apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
@@ -145,7 +193,7 @@ pub struct Expr {
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     /// A path: a local variable, a constant, a function, `Self::X`.
-    Path(Vec<Sym>),
+    Path(SymPath),
     Lit,
     Field(Box<Expr>, Sym),
     Index(Box<Expr>, Box<Expr>),

@@ -720,7 +720,8 @@ impl Lower {
                 if p.qself.is_some() {
                     (ExprKind::Other(Vec::new()), at)
                 } else {
-                    (ExprKind::Path(path_syms(&p.path)), at)
+                    let segments = p.path.segments.iter().map(|s| sym(&s.ident));
+                    (ExprKind::Path(SymPath::new(segments)), at)
                 }
             }
             E::Lit(l) => (ExprKind::Lit, pos(l.lit.span())),

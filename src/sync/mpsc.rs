@@ -116,19 +116,17 @@ impl<T> Sender<T> {
                     return Err(value);
                 }
                 s.sent += 1;
-                s.queue.push_back((value, s.sent));
-                Ok(s.sent)
-            },
-        );
-        match outcome {
-            Ok(message) => {
+                let message = s.sent;
+                s.queue.push_back((value, message));
+                // Recorded under the channel's lock: the receive of this
+                // message cannot come first in the trace.
                 self.channel
                     .handle
-                    .record(site, |channel| Action::Send { channel, message });
+                    .record(site.clone(), |channel| Action::Send { channel, message });
                 Ok(())
-            }
-            Err(value) => Err(SendError(value)),
-        }
+            },
+        );
+        outcome.map_err(SendError)
     }
 }
 
@@ -201,13 +199,15 @@ impl<T> Receiver<T> {
             &site,
             blocker,
             |s| s.queue.is_empty() && s.senders > 0,
-            |s| s.queue.pop_front(),
+            |s| {
+                let (value, message) = s.queue.pop_front()?;
+                self.channel
+                    .handle
+                    .record(site.clone(), |channel| Action::Receive { channel, message });
+                Some(value)
+            },
         );
-        let (value, message) = got.ok_or(RecvError)?;
-        self.channel
-            .handle
-            .record(site, |channel| Action::Receive { channel, message });
-        Ok(value)
+        got.ok_or(RecvError)
     }
 
     #[track_caller]
@@ -218,16 +218,17 @@ impl<T> Receiver<T> {
             None,
             |_| false,
             |s| match s.queue.pop_front() {
-                Some(item) => Ok(item),
+                Some((value, message)) => {
+                    self.channel
+                        .handle
+                        .record(site.clone(), |channel| Action::Receive { channel, message });
+                    Ok(value)
+                }
                 None if s.senders == 0 => Err(TryRecvError::Disconnected),
                 None => Err(TryRecvError::Empty),
             },
         );
-        let (value, message) = got?;
-        self.channel
-            .handle
-            .record(site, |channel| Action::Receive { channel, message });
-        Ok(value)
+        got
     }
 
     /// Receives until every sender is gone.
