@@ -59,6 +59,11 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
+    /// Whether the execution made any GPU call.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
     fn setup(&mut self) -> &mut Setup {
         self.setup
             .get_or_insert_with(|| Setup::new(DefaultStream::Legacy))

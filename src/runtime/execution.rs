@@ -396,10 +396,8 @@ impl Execution {
     }
 
     pub fn register_object(&self, kind: ObjectKind, site: Site) -> ObjectId {
-        let mut rec = self.recording();
-        let ordinal = rec.trace.objects.len();
-        let name = format!("{}#{ordinal}", super::naming::kind_word(kind));
-        rec.trace.object(kind, name, site)
+        // Named from the source when the execution is analysed (see naming).
+        self.recording().trace.object(kind, String::new(), site)
     }
 
     /// Adds a thread spawned by the running one; returns the child's agent.

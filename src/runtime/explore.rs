@@ -519,6 +519,24 @@ impl Builder {
 /// Analyses one finished (or failed) execution into the exploration's findings.
 fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::any::Any + Send)>) {
     let mut rec = exec.recording();
+    // Most executions of a model repeat lock nestings already seen: the lock
+    // graph is only rebuilt from an execution that shows a new one.
+    let mut new_nesting = false;
+    for nesting in rec.nestings.drain(..) {
+        new_nesting |= st.nestings.insert(nesting);
+    }
+    // Naming objects reads the source: worth it only when something will be
+    // reported (or kept across executions by name). A clean execution is
+    // checked with the placeholder names, and named and checked again only
+    // if it turns out not to be clean.
+    let needs_names = failure.is_some()
+        || new_nesting
+        || exec.engine == Engine::Std
+        || rec.ledger.in_use()
+        || !rec.gpu.is_empty();
+    if !needs_names && quick_findings(&rec).is_empty() {
+        return;
+    }
     let keep = std::mem::take(&mut rec.named);
     name_objects(&mut rec.trace, &mut st.sources, &keep);
     rec.named = keep;
@@ -553,12 +571,6 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
     // A lock-order cycle does not stop exploration: it is reported in the
     // execution that completes it, and exploration goes on to confirm it as
     // an observed deadlock within the bounds.
-    // Most executions of a model repeat lock nestings already seen: the lock
-    // graph is only rebuilt from an execution that shows a new one.
-    let mut new_nesting = false;
-    for nesting in rec.nestings.drain(..) {
-        new_nesting |= st.nestings.insert(nesting);
-    }
     if new_nesting {
         let facts = facts_from_trace(&rec.trace);
         found.extend(
@@ -575,6 +587,13 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
         st.findings.push(f);
     }
     finding::dedup(&mut st.findings);
+}
+
+/// The analyses of a finished execution that need no names to run.
+fn quick_findings(rec: &execution::Recording) -> Vec<Finding> {
+    let mut found = crate::analysis::happens_before::data_races(&rec.trace);
+    found.extend(crate::analysis::atomicity::atomicity_violations(&rec.trace));
+    found
 }
 
 fn is_loom_deadlock(payload: &(dyn std::any::Any + Send)) -> bool {

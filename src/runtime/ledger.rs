@@ -105,6 +105,11 @@ pub(crate) struct UnsafeGrantSite {
 }
 
 impl Ledger {
+    /// Whether the program uses counted resources at all.
+    pub fn in_use(&self) -> bool {
+        !self.pools.is_empty()
+    }
+
     pub fn add_pool(&mut self, pool: ObjectId, total: u64) {
         self.pools.insert(pool, total);
     }

@@ -5,12 +5,14 @@
 
 use std::collections::HashMap;
 
-use crate::event::{ObjectKind, Trace};
+use crate::event::{ObjectKind, Site, Trace};
 
-/// Source lines by file, read once per run.
+/// Source lines by file, read once per run, and the name found at each
+/// creation site (every execution creates its objects at the same sites).
 #[derive(Default)]
 pub(crate) struct SourceCache {
     files: HashMap<String, Option<Vec<String>>>,
+    names: HashMap<(ObjectKind, Site), String>,
 }
 
 impl SourceCache {
@@ -25,6 +27,17 @@ impl SourceCache {
             .get(line.checked_sub(1)? as usize)
             .map(String::as_str)
     }
+
+    /// The name an object of `kind` created at `site` gets (before indexing).
+    fn base_name(&mut self, kind: ObjectKind, site: &Site) -> String {
+        if let Some(name) = self.names.get(&(kind, site.clone())) {
+            return name.clone();
+        }
+        let name = name_at(self, &site.file, site.line, site.column)
+            .unwrap_or_else(|| format!("{} at line {}", kind_word(kind), site.line));
+        self.names.insert((kind, site.clone()), name.clone());
+        name
+    }
 }
 
 /// Renames the trace's objects after their bindings.
@@ -34,39 +47,32 @@ pub(crate) fn name_objects(
     keep: &std::collections::HashSet<crate::event::ObjectId>,
 ) {
     // How many objects of one kind each site created, to index them.
-    let mut per_site: HashMap<(ObjectKind, String, u32, u32), usize> = HashMap::new();
+    let mut per_site: HashMap<(ObjectKind, &Site), (usize, usize)> = HashMap::new();
     for object in &trace.objects {
-        *per_site
-            .entry((
-                object.kind,
-                object.site.file.to_string(),
-                object.site.line,
-                object.site.column,
-            ))
-            .or_default() += 1;
+        per_site.entry((object.kind, &object.site)).or_default().0 += 1;
     }
-    let mut seen: HashMap<(ObjectKind, String, u32, u32), usize> = HashMap::new();
-    for object in trace.objects.iter_mut().filter(|o| !keep.contains(&o.id)) {
-        let key = (
-            object.kind,
-            object.site.file.to_string(),
-            object.site.line,
-            object.site.column,
-        );
-        let index = seen.entry(key.clone()).or_default();
-        let base = name_at(
-            sources,
-            &object.site.file,
-            object.site.line,
-            object.site.column,
-        )
-        .unwrap_or_else(|| format!("{} at line {}", kind_word(object.kind), object.site.line));
-        object.name = if per_site[&key] > 1 {
+    let mut names = Vec::with_capacity(trace.objects.len());
+    for object in &trace.objects {
+        let (count, seen) = per_site
+            .get_mut(&(object.kind, &object.site))
+            .expect("counted above");
+        let index = *seen;
+        *seen += 1;
+        if keep.contains(&object.id) {
+            names.push(None);
+            continue;
+        }
+        let base = sources.base_name(object.kind, &object.site);
+        names.push(Some(if *count > 1 {
             format!("{base}[{index}]")
         } else {
             base
-        };
-        *index += 1;
+        }));
+    }
+    for (object, name) in trace.objects.iter_mut().zip(names) {
+        if let Some(name) = name {
+            object.name = name;
+        }
     }
 }
 

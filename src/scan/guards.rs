@@ -31,7 +31,7 @@ use super::calls::Scope;
 use super::discover::Edition;
 use super::ir::*;
 use super::lock_names::{Place, Root, INDEX};
-use super::tables::{FnId, Tables};
+use super::tables::{FnId, ReturnRoot, Tables};
 use crate::event::LockMode;
 
 /// One lock acquisition seen in the source.
@@ -170,6 +170,9 @@ pub struct Ctx {
     pub body: u32,
     pub call: u32,
     pub arg: u32,
+    /// The guards alive at the call: the closure runs holding them only if
+    /// the callee calls it then (and not if it stores it for later).
+    pub held: Vec<u32>,
 }
 
 /// Everything one function did, body by body: `bodies[0]` is the function.
@@ -180,6 +183,9 @@ pub struct FnFacts {
     pub ctxs: Vec<Ctx>,
     /// Loads of atomics, by id: the place and whether in a spawned body.
     pub loads: Vec<(Place, Pos)>,
+    /// Parameters handed on to a call: `(param, call event of body 0, argument)`.
+    /// A closure parameter handed on is called if that callee calls it.
+    pub forwards: Vec<(u32, u32, u32)>,
     /// The work budget ran out: the facts are partial.
     pub truncated: bool,
 }
@@ -214,6 +220,7 @@ pub fn interpret(tables: &Tables, f: FnId) -> FnFacts {
                 body: 0,
                 call: 0,
                 arg: 0,
+                held: Vec::new(),
             }],
             ..FnFacts::default()
         },
@@ -1846,7 +1853,14 @@ impl<'a> Interp<'a> {
         // Some other method: std's or a crate the scan does not see.
         let storing = matches!(
             method,
-            "push" | "push_back" | "push_front" | "insert" | "extend" | "append"
+            "push"
+                | "push_back"
+                | "push_front"
+                | "insert"
+                | "extend"
+                | "append"
+                | "send"
+                | "try_send"
         );
         let spawn = spawns(method);
         let mut vals = Vec::with_capacity(args.len());
@@ -1862,6 +1876,10 @@ impl<'a> Interp<'a> {
         // or on another thread for spawns.
         for v in &vals {
             if let Some(c) = v.closure {
+                if storing {
+                    // Kept in a container: run some other time.
+                    continue;
+                }
                 if spawn {
                     self.run_detached(
                         c,
@@ -2158,15 +2176,24 @@ impl<'a> Interp<'a> {
             return self.user_call(callees, None, args, pos);
         }
         // Constructors and wrappers: `Some(g)`, `Arc::new(x)`, `Foo(g)`.
-        let vals = self.args_inline(args);
-        let mut out = Val::default();
-        for v in &vals {
-            out.deps.extend_from_slice(&v.deps);
-        }
         let constructor = last.starts_with(|c: char| c.is_ascii_uppercase())
             || (path.len() >= 2
                 && path[path.len() - 2].starts_with(|c: char| c.is_ascii_uppercase())
                 && matches!(last, "new" | "from" | "pin" | "default" | "new_with"));
+        // A constructor keeps a closure (`Box::new(move || ..)`) for later;
+        // other functions are taken to call it now.
+        let vals = if constructor {
+            self.exprs(args)
+        } else {
+            self.args_inline(args)
+        };
+        let mut out = Val::default();
+        for v in &vals {
+            out.deps.extend_from_slice(&v.deps);
+            if constructor && out.closure.is_none() {
+                out.closure = v.closure;
+            }
+        }
         if constructor {
             for v in &vals {
                 let moved = self.moved_guards(v);
@@ -2263,7 +2290,16 @@ impl<'a> Interp<'a> {
             pos,
             held,
         );
+        // Parameters handed on (a closure the caller gave us, passed down).
+        if self.cur == 0 {
+            for (i, v) in vals.iter().enumerate() {
+                if let Some(param) = v.local.and_then(|l| self.locals[l].param) {
+                    self.out.forwards.push((param, call, i as u32));
+                }
+            }
+        }
         // Closures passed in run inside the callee.
+        let held_at_call = self.held();
         for (i, v) in vals.iter().enumerate() {
             if let Some(c) = v.closure {
                 let saved = self.ctx;
@@ -2272,6 +2308,7 @@ impl<'a> Interp<'a> {
                     body: self.cur as u32,
                     call,
                     arg: i as u32,
+                    held: held_at_call.clone(),
                 });
                 self.ctx = (self.out.ctxs.len() - 1) as u32;
                 let value = self.run_closure(c, vec![Val::default()], false);
@@ -2337,12 +2374,34 @@ impl<'a> Interp<'a> {
                 out.ty = Rc::new(ret);
             }
         }
-        if let Some((param, fields)) = &info.returns_place {
-            if let Some(Some(arg)) = vals.get(*param as usize).map(|v| v.place.as_ref()) {
-                let mut p = arg.clone();
-                p.path.extend(fields.iter().cloned());
-                out.place = Some(p);
+        match &info.returns_place {
+            Some((ReturnRoot::Param(param), fields)) => {
+                if let Some(Some(arg)) = vals.get(*param as usize).map(|v| v.place.as_ref()) {
+                    let mut p = arg.clone();
+                    p.path.extend(fields.iter().cloned());
+                    out.place = Some(p);
+                }
             }
+            Some((ReturnRoot::Static(name), fields)) => {
+                let krate = info.krate;
+                if let Some(&id) = t.crates[krate]
+                    .statics
+                    .get(name)
+                    .and_then(|ids| ids.first())
+                {
+                    let def = &t.statics[id].def;
+                    let mut p = Place::new(
+                        Root::Static(id as u32),
+                        def.ty.clone(),
+                        def.name,
+                        krate,
+                        self.f,
+                    );
+                    p.path.extend(fields.iter().cloned());
+                    out.place = Some(p);
+                }
+            }
+            None => {}
         }
         for v in &vals {
             out.deps.extend_from_slice(&v.deps);

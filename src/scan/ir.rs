@@ -6,12 +6,13 @@
 //! file is lowered to this tree on the thread that parsed it ([`super::lower`]);
 //! the analysis then runs on any thread, once every file's items are known.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, OnceLock};
 
-/// A name (identifier or path segment), interned: copying and comparing
-/// names costs nothing, and each distinct name is stored once per process.
+/// A name (identifier or path segment), interned: copying names costs
+/// nothing, and each distinct name is stored once per process.
 pub type Sym = &'static str;
 
 /// FNV-1a: names are short.
@@ -37,25 +38,36 @@ impl Hasher for Fnv {
     }
 }
 
-type Shard = Mutex<HashSet<&'static str, BuildHasherDefault<Fnv>>>;
+type NameSet = HashSet<&'static str, BuildHasherDefault<Fnv>>;
 
-const SHARDS: usize = 32;
+/// Every name met, once per process.
+static NAMES: OnceLock<Mutex<NameSet>> = OnceLock::new();
 
-static NAMES: OnceLock<Vec<Shard>> = OnceLock::new();
+thread_local! {
+    /// The names this thread has met: most lookups end here, with no lock.
+    static SEEN: RefCell<NameSet> = RefCell::new(HashSet::default());
+}
 
 /// The interned copy of a name.
 pub fn intern(s: &str) -> Sym {
-    let shards = NAMES.get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
-    let mut h = Fnv::default();
-    h.write(s.as_bytes());
-    let shard = &shards[(h.finish() >> 7) as usize % SHARDS];
-    let mut set = shard.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&existing) = set.get(s) {
-        return existing;
-    }
-    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
-    set.insert(leaked);
-    leaked
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(&name) = seen.get(s) {
+            return name;
+        }
+        let all = NAMES.get_or_init(Mutex::default);
+        let mut all = all.lock().unwrap_or_else(|e| e.into_inner());
+        let name = match all.get(s) {
+            Some(&name) => name,
+            None => {
+                let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+                all.insert(leaked);
+                leaked
+            }
+        };
+        seen.insert(name);
+        name
+    })
 }
 
 /// A position in a file: line and column, both from 1.

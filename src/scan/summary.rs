@@ -78,6 +78,8 @@ pub struct Summary {
     pub returns: Vec<LockUse>,
     /// Closure parameter `param` is called while these are held.
     pub invokes: Vec<(u32, Vec<LockUse>)>,
+    /// The parameters the function calls (itself, or a callee it hands them to).
+    pub invoked: Vec<u32>,
     /// Nested acquisitions (held, taken) whose identity the caller decides.
     pub pairs: Vec<(LockUse, LockUse)>,
 }
@@ -186,6 +188,7 @@ impl Program {
                     let s = self.summary_of(f);
                     let old = &self.summaries[f as usize];
                     if s.acquires.len() != old.acquires.len()
+                        || s.invoked.len() != old.invoked.len()
                         || s.returns.len() != old.returns.len()
                         || s.invokes.len() != old.invokes.len()
                         || s.pairs.len() != old.pairs.len()
@@ -421,11 +424,51 @@ impl Program {
         out
     }
 
+    /// Whether some callee calls the closure passed as argument `arg`.
+    fn calls_param(&self, callees: &[FnId], arg: u32) -> bool {
+        callees
+            .iter()
+            .any(|&c| self.summaries[c as usize].invoked.contains(&arg))
+    }
+
+    /// Guards a closure context does not hold after all: those alive at a
+    /// call whose callee keeps the closure for later instead of calling it.
+    fn stored_closure_guards(&self, f: FnId, mut ctx: u32) -> Vec<u32> {
+        let facts = &self.facts[f as usize];
+        let mut out = Vec::new();
+        for _ in 0..8 {
+            if ctx == 0 {
+                break;
+            }
+            let Some(c) = facts.ctxs.get(ctx as usize) else {
+                break;
+            };
+            let called = match facts
+                .bodies
+                .get(c.body as usize)
+                .and_then(|b| b.events.get(c.call as usize))
+                .map(|e| &e.kind)
+            {
+                Some(EventKind::Call { callees, .. }) => self.calls_param(callees, c.arg),
+                _ => true,
+            };
+            if !called {
+                out.extend(c.held.iter().copied());
+            }
+            ctx = c.parent;
+        }
+        out
+    }
+
     /// The guards held at event `e` of function `f`.
     pub fn held_at(&self, f: FnId, e: &Event) -> Vec<HeldUse> {
         let facts = &self.facts[f as usize];
         let mut out = Vec::new();
+        let stored = self.stored_closure_guards(f, e.ctx);
         for &g in &e.held {
+            if stored.contains(&g) {
+                continue;
+            }
             let info = &facts.guards[g as usize];
             let temp = e.temps.contains(&g);
             for lock in self.expand_guard(f, g) {
@@ -507,6 +550,15 @@ impl Program {
         let Some(body) = facts.bodies.first() else {
             return s;
         };
+        for &(param, call, arg) in &facts.forwards {
+            if let Some(EventKind::Call { callees, .. }) =
+                body.events.get(call as usize).map(|e| &e.kind)
+            {
+                if self.calls_param(callees, arg) && !s.invoked.contains(&param) {
+                    s.invoked.push(param);
+                }
+            }
+        }
         let mut seen = HashSet::new();
         let mut seen_returns = HashSet::new();
         for e in &body.events {
@@ -540,6 +592,9 @@ impl Program {
                     }
                 }
                 EventKind::InvokeParam { param } => {
+                    if !s.invoked.contains(param) {
+                        s.invoked.push(*param);
+                    }
                     let held: Vec<LockUse> =
                         self.held_at(f, e).into_iter().map(|h| h.lock).collect();
                     if !held.is_empty() {

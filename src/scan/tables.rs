@@ -32,8 +32,9 @@ pub struct FnInfo {
     /// The body is just `param` (an identity function): index among all
     /// parameters, `self` first.
     pub returns_param: Option<u32>,
-    /// The body is just `&self.a.b` (or a clone of it): a getter of a place.
-    pub returns_place: Option<(u32, Vec<Sym>)>,
+    /// The body is just `&self.a.b`, `STATIC.get_or_init(..)` (or a clone
+    /// of it): a getter of a place.
+    pub returns_place: Option<(ReturnRoot, Vec<Sym>)>,
 }
 
 impl FnInfo {
@@ -561,9 +562,17 @@ pub fn is_guard_name(ty: &Ty) -> bool {
     })
 }
 
+/// What a getter returns a place under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnRoot {
+    Param(u32),
+    Static(Sym),
+}
+
 /// A function whose body is only a parameter (identity), or only a place
-/// under a parameter (`&self.a`, `self.a.clone()`, `Arc::clone(&self.a)`).
-fn trivial_returns(def: &FnDef) -> (Option<u32>, Option<(u32, Vec<Sym>)>) {
+/// under a parameter or a static (`&self.a`, `self.a.clone()`,
+/// `Arc::clone(&self.a)`, `CELL.get_or_init(..)`).
+fn trivial_returns(def: &FnDef) -> (Option<u32>, Option<(ReturnRoot, Vec<Sym>)>) {
     let Some(body) = &def.body else {
         return (None, None);
     };
@@ -590,13 +599,26 @@ fn trivial_returns(def: &FnDef) -> (Option<u32>, Option<(u32, Vec<Sym>)>) {
     loop {
         match &e.kind {
             ExprKind::Ref { expr, .. } => e = expr,
-            ExprKind::MethodCall { recv, method, args }
-                if args.is_empty() && matches!(&**method, "clone" | "as_ref") =>
+            ExprKind::MethodCall { recv, method, .. }
+                if matches!(
+                    *method,
+                    "clone"
+                        | "as_ref"
+                        | "get_or_init"
+                        | "get"
+                        | "get_or_try_init"
+                        | "force"
+                        | "deref"
+                ) =>
             {
                 e = recv
             }
             ExprKind::Call { func, args } if args.len() == 1 => match &func.kind {
-                ExprKind::Path(p) if p.len() >= 2 && p[p.len() - 1] == "clone" => e = &args[0],
+                ExprKind::Path(p)
+                    if p.len() >= 2 && matches!(p[p.len() - 1], "clone" | "force") =>
+                {
+                    e = &args[0]
+                }
                 _ => return (None, None),
             },
             _ => break,
@@ -609,9 +631,20 @@ fn trivial_returns(def: &FnDef) -> (Option<u32>, Option<(u32, Vec<Sym>)>) {
                 fields.push(*name);
                 e = base;
             }
-            ExprKind::Path(path) if path.len() == 1 && !fields.is_empty() => {
+            ExprKind::Path(path) => {
                 fields.reverse();
-                return (None, param_index(path[0]).map(|p| (p, fields)));
+                let last = path[path.len() - 1];
+                if path.len() == 1 && !fields.is_empty() {
+                    if let Some(p) = param_index(path[0]) {
+                        return (None, Some((ReturnRoot::Param(p), fields)));
+                    }
+                }
+                if last.starts_with(|c: char| c.is_ascii_uppercase())
+                    && last.chars().all(|c| !c.is_ascii_lowercase())
+                {
+                    return (None, Some((ReturnRoot::Static(last), fields)));
+                }
+                return (None, None);
             }
             _ => return (None, None),
         }

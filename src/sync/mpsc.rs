@@ -213,7 +213,7 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let site = Site::caller();
-        let got = self.channel.locked(
+        self.channel.locked(
             &site,
             None,
             |_| false,
@@ -227,8 +227,7 @@ impl<T> Receiver<T> {
                 None if s.senders == 0 => Err(TryRecvError::Disconnected),
                 None => Err(TryRecvError::Empty),
             },
-        );
-        got
+        )
     }
 
     /// Receives until every sender is gone.

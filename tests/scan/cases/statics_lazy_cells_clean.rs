@@ -1,0 +1,39 @@
+//! The fixed twin: each lookup finishes (and drops its guard) first.
+use once_cell::sync::Lazy;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, OnceLock, RwLock};
+
+static NAMES: Lazy<Mutex<Vec<String>>> = Lazy::new(|| Mutex::new(Vec::new()));
+static INDEX: LazyLock<RwLock<HashMap<String, usize>>> = LazyLock::new(Default::default);
+static CONFIG: OnceLock<Mutex<String>> = OnceLock::new();
+static SPIN: spin::Mutex<u32> = spin::Mutex::new(0);
+
+fn config() -> &'static Mutex<String> {
+    CONFIG.get_or_init(|| Mutex::new(String::new()))
+}
+
+fn index_of(name: &str) -> Option<usize> {
+    INDEX.read().unwrap().get(name).copied()
+}
+
+pub fn add(name: &str) {
+    if index_of(name).is_none() {
+        let mut index = INDEX.write().unwrap();
+        let mut names = NAMES.lock().unwrap();
+        names.push(name.to_string());
+        index.insert(name.to_string(), names.len() - 1);
+    }
+}
+
+pub fn rename(to: &str) {
+    let empty = CONFIG.get_or_init(|| Mutex::new(String::new())).lock().unwrap().is_empty();
+    if empty {
+        *config().lock().unwrap() = to.to_string();
+    }
+}
+
+pub fn bump() -> u32 {
+    let mut n = SPIN.lock();
+    *n += 1;
+    *n
+}
