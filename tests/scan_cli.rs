@@ -456,3 +456,25 @@ fn paths_can_be_single_files_plain_directories_and_workspaces() {
     assert_eq!(code(&out), 1);
     assert!(json(&out)["summary"]["files"].as_u64().unwrap() >= 20);
 }
+
+#[test]
+fn reports_are_the_same_whatever_the_number_of_threads() {
+    let one = interlock(&[
+        "scan",
+        "tests/scan/cases",
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+    ]);
+    let four = interlock(&[
+        "scan",
+        "tests/scan/cases",
+        "--format",
+        "json",
+        "--jobs",
+        "4",
+    ]);
+    assert_eq!(code(&one), 1);
+    assert_eq!(stdout(&one), stdout(&four));
+}

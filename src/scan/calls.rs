@@ -334,7 +334,7 @@ impl Tables {
             return Vec::new();
         };
         if let Some(f) = c.methods.get(type_name).and_then(|m| m.get(name)) {
-            return f.clone();
+            return self.nearest(scope, f.clone());
         }
         if let Some(target) = self.use_target(scope, type_name) {
             if let Some(last) = target.last() {
@@ -379,7 +379,7 @@ impl Tables {
                             .filter(|&f| self.fns[f as usize].def.self_param.is_some())
                             .collect();
                         if !methods.is_empty() {
-                            return methods;
+                            return self.nearest(scope, methods);
                         }
                     }
                     if type_name == "Self" || self.is_generic(scope, type_name) {
@@ -401,6 +401,35 @@ impl Tables {
             }
         }
         Vec::new()
+    }
+
+    /// Of methods found by their type's name, those of the type defined
+    /// nearest the caller: two modules may each have their own `Inner`.
+    /// Methods of one type (one module) all stay.
+    fn nearest(&self, scope: &Scope, found: Vec<FnId>) -> Vec<FnId> {
+        if found.len() < 2 {
+            return found;
+        }
+        let module_of = |f: FnId| self.fns[f as usize].def.module.as_slice();
+        let first = module_of(found[0]);
+        if found.iter().all(|&f| module_of(f) == first) {
+            return found;
+        }
+        let shared = |m: &[Sym]| {
+            m.iter()
+                .zip(scope.module)
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let best = found
+            .iter()
+            .map(|&f| shared(module_of(f)))
+            .max()
+            .unwrap_or(0);
+        found
+            .into_iter()
+            .filter(|&f| shared(module_of(f)) == best)
+            .collect()
     }
 
     fn is_generic(&self, scope: &Scope, name: &str) -> bool {

@@ -13,7 +13,9 @@ use super::ir::Pos;
 use super::lock_names::{Place, Root};
 use super::summary::{HeldUse, LockUse, Program, ScanFact};
 use super::tables::FnId;
-use crate::analysis::lock_graph::{self, Acquisition, Held, LockKey, Verdict};
+use crate::analysis::happens_before::VectorClock;
+use crate::analysis::lock_graph::{self, Acquisition, Held, LockKey, Segment, Verdict};
+use crate::event::AgentId;
 use crate::event::{LockMode, Site};
 use crate::finding::{Finding, Kind, TraceStep};
 
@@ -29,6 +31,8 @@ pub struct Extras {
 pub struct Findings<'p> {
     program: &'p Program,
     facts: Vec<ScanFact>,
+    /// The facts asked for at each place of each function.
+    by_place: HashMap<(FnId, Pos), Vec<usize>>,
 }
 
 fn verb(mode: LockMode) -> &'static str {
@@ -50,7 +54,15 @@ fn quoted_list(names: &[&str]) -> String {
 impl<'p> Findings<'p> {
     pub fn new(program: &'p Program) -> Self {
         let facts = program.scan_facts();
-        Findings { program, facts }
+        let mut by_place: HashMap<(FnId, Pos), Vec<usize>> = HashMap::new();
+        for (i, f) in facts.iter().enumerate() {
+            by_place.entry((f.func, f.pos)).or_default().push(i);
+        }
+        Findings {
+            program,
+            facts,
+            by_place,
+        }
     }
 
     fn fname(&self, f: FnId) -> &str {
@@ -113,6 +125,15 @@ impl<'p> Findings<'p> {
                 fact.acq.chain.len()
             );
         }
+    }
+
+    /// The facts asked for at `pos` in `f`.
+    fn facts_at(&self, f: FnId, pos: Pos) -> impl Iterator<Item = &ScanFact> + '_ {
+        self.by_place
+            .get(&(f, pos))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.facts[i])
     }
 
     /// The facts the findings came from.
@@ -359,6 +380,7 @@ impl<'p> Findings<'p> {
         let mut plain = Vec::new();
         let mut gated = Vec::new();
         let mut any_gate = false;
+        let mut segments = Segments::new(self.program);
         // Per acquisition: the fact, and the fact's held index per held entry.
         let mut meta: Vec<(usize, Vec<usize>)> = Vec::new();
         for (i, fact) in self.facts.iter().enumerate() {
@@ -370,17 +392,22 @@ impl<'p> Findings<'p> {
                 .by(fact.agent.clone());
             acq.recursive = fact.acq.recursive;
             acq.blocking = fact.acq.blocking;
+            acq.segment = segments.of(fact.func, fact.body, fact.segment);
             let mut held_index = Vec::new();
             for (j, h) in fact.held.iter().enumerate() {
                 let Some(hc) = &h.lock.class else { continue };
                 if h.lock.reentrant && hc == class {
                     continue;
                 }
-                acq = acq.holding(Held::new(
+                let mut held = Held::new(
                     LockKey::named(hc.to_string()),
                     h.lock.mode,
                     self.site(fact.func, h.pos),
-                ));
+                );
+                if let Some((body, segment)) = h.origin {
+                    held.segment = segments.of(fact.func, body, segment);
+                }
+                acq = acq.holding(held);
                 held_index.push(j);
             }
             let mut with_gates = acq.clone();
@@ -665,7 +692,7 @@ impl<'p> Findings<'p> {
                             }
                         }
                     }
-                    if !looped {
+                    if !looped && !self.always_called_in_loops(f) {
                         out.push(
                             Finding::new(
                                 Kind::CondvarMisuse,
@@ -757,6 +784,8 @@ impl<'p> Findings<'p> {
                     held: vec![g],
                     ctx: 0,
                     temps: Vec::new(),
+                    in_loop: false,
+                    segment: 0,
                 };
                 self.program
                     .held_at(f, &e)
@@ -778,15 +807,7 @@ impl<'p> Findings<'p> {
             }
             match &e.kind {
                 EventKind::Acquire { .. } | EventKind::Call { .. } => {
-                    let as_held = super::guards::Event {
-                        kind: EventKind::Return { guards: Vec::new() },
-                        pos: e.pos,
-                        held: Vec::new(),
-                        ctx: 0,
-                        temps: Vec::new(),
-                    };
-                    let _ = as_held;
-                    for fact in self.facts.iter().filter(|x| x.func == f && x.pos == e.pos) {
+                    for fact in self.facts_at(f, e.pos) {
                         if let Some(c) = &fact.acq.class {
                             out.insert(c.to_string());
                         }
@@ -805,6 +826,27 @@ impl<'p> Findings<'p> {
             }
         }
         out
+    }
+
+    /// Whether `f` has callers, and each calls it inside a loop (a helper
+    /// that waits once, called by a loop that checks the condition).
+    fn always_called_in_loops(&self, f: FnId) -> bool {
+        let mut any = false;
+        for facts in &self.program.facts {
+            for body in &facts.bodies {
+                for e in &body.events {
+                    if let EventKind::Call { callees, .. } = &e.kind {
+                        if callees.contains(&f) {
+                            if !e.in_loop {
+                                return false;
+                            }
+                            any = true;
+                        }
+                    }
+                }
+            }
+        }
+        any
     }
 
     /// Whether some caller of `f` takes `m` before (or while) calling it.
@@ -867,11 +909,7 @@ impl<'p> Findings<'p> {
                             // awaited work takes it again.
                             let again = body.events[awaited.start as usize..awaited.end as usize]
                                 .iter()
-                                .flat_map(|x| {
-                                    self.facts
-                                        .iter()
-                                        .filter(move |fact| fact.func == f && fact.pos == x.pos)
-                                })
+                                .flat_map(|x| self.facts_at(f, x.pos))
                                 .find(|fact| {
                                     fact.acq.class.is_some() && fact.acq.class == h.lock.class
                                         || fact.acq.place.same_instance(&h.lock.place)
@@ -943,7 +981,10 @@ impl<'p> Findings<'p> {
                     .collect();
                 for e in &body.events {
                     let EventKind::Store {
-                        atomic, value_deps, ..
+                        atomic,
+                        value_deps,
+                        order,
+                        ..
                     } = &e.kind
                     else {
                         continue;
@@ -963,10 +1004,17 @@ impl<'p> Findings<'p> {
                         continue;
                     }
                     for &d in value_deps {
-                        let Some((load, load_pos)) = facts.loads.get(d as usize) else {
+                        let Some((load, load_pos, load_order)) = facts.loads.get(d as usize) else {
                             continue;
                         };
                         if !load.same_instance(atomic) {
+                            continue;
+                        }
+                        // A `Relaxed` read of the value, published with a
+                        // `Release` store: the single-writer idiom (the owner
+                        // of an index reads its own value and publishes the
+                        // next one, as deques and ring buffers do).
+                        if *load_order == Some("Relaxed") && *order == Some("Release") {
                             continue;
                         }
                         // Under one lock on both sides, the lock serialises them.
@@ -1001,6 +1049,88 @@ impl<'p> Findings<'p> {
             }
         }
         out
+    }
+}
+
+/// The spawn/join order inside functions that spawn threads: what the
+/// spawner did before a spawn happens-before the thread, what it does
+/// after joining it happens after. Functions that spawn nothing get no
+/// segments (their order with anything is unknown).
+struct Segments<'p> {
+    program: &'p Program,
+    agents: HashMap<(FnId, u32), u32>,
+    clocks: HashMap<(FnId, u32, u32), std::sync::Arc<VectorClock>>,
+}
+
+impl<'p> Segments<'p> {
+    fn new(program: &'p Program) -> Self {
+        Segments {
+            program,
+            agents: HashMap::new(),
+            clocks: HashMap::new(),
+        }
+    }
+
+    fn spawns(&self, f: FnId) -> bool {
+        self.program.facts[f as usize]
+            .bodies
+            .iter()
+            .any(|b| b.spawned_by.is_some())
+    }
+
+    fn agent(&mut self, f: FnId, body: u32) -> u32 {
+        let next = self.agents.len() as u32;
+        *self.agents.entry((f, body)).or_insert(next)
+    }
+
+    fn clock(
+        &mut self,
+        f: FnId,
+        body: u32,
+        segment: u32,
+        depth: u32,
+    ) -> std::sync::Arc<VectorClock> {
+        if let Some(c) = self.clocks.get(&(f, body, segment)) {
+            return c.clone();
+        }
+        let mut clock = VectorClock::new();
+        let me = self.agent(f, body);
+        clock.set(AgentId(me), segment + 1);
+        let bodies = &self.program.facts[f as usize].bodies;
+        if depth < 16 {
+            if let Some((parent, at)) = bodies[body as usize].spawned_by {
+                let c = self.clock(f, parent, at, depth + 1);
+                clock.join(&c);
+            }
+            let children: Vec<(u32, u32)> = bodies
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| {
+                    b.spawned_by.is_some_and(|(p, _)| p == body)
+                        && b.joined_at.is_some_and(|j| j <= segment)
+                })
+                .map(|(k, b)| (k as u32, b.last_segment))
+                .collect();
+            for (child, last) in children {
+                let c = self.clock(f, child, last, depth + 1);
+                clock.join(&c);
+            }
+        }
+        let clock = std::sync::Arc::new(clock);
+        self.clocks.insert((f, body, segment), clock.clone());
+        clock
+    }
+
+    /// The segment of body `body` of `f` at `segment`, when `f` spawns.
+    fn of(&mut self, f: FnId, body: u32, segment: u32) -> Option<Segment> {
+        if !self.spawns(f) {
+            return None;
+        }
+        let clock = self.clock(f, body, segment, 0);
+        Some(Segment {
+            agent: self.agent(f, body),
+            clock,
+        })
     }
 }
 

@@ -80,6 +80,9 @@ pub struct GuardInfo {
     /// `while let` or the iterator of a `for`: a temporary that lives
     /// through that construct.
     pub scrutinee: Option<&'static str>,
+    /// The body it was made in, and that body's segment then.
+    pub body: u32,
+    pub segment: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +128,8 @@ pub enum EventKind {
         atomic: Place,
         deps: Vec<u32>,
         value_deps: Vec<u32>,
+        /// The memory ordering written (`Release`, ...).
+        order: Option<Sym>,
     },
     /// The function returns a value owning these guards.
     Return {
@@ -142,6 +147,10 @@ pub struct Event {
     pub ctx: u32,
     /// The held guards that are temporaries (not bound to a name).
     pub temps: Vec<u32>,
+    /// Inside a loop of the function.
+    pub in_loop: bool,
+    /// The body's segment: bumped at each spawn and join it makes.
+    pub segment: u32,
 }
 
 /// Who runs a body.
@@ -160,6 +169,14 @@ pub struct Body {
     pub agent: AgentKind,
     pub is_async: bool,
     pub events: Vec<Event>,
+    /// For a spawned body: the body that spawned it and that body's
+    /// segment at the spawn (what happens-before it).
+    pub spawned_by: Option<(u32, u32)>,
+    /// For a spawned body: the spawner's segment once it joined it (what
+    /// happens after it), when the source shows the join.
+    pub joined_at: Option<u32>,
+    /// The last segment of this body.
+    pub last_segment: u32,
 }
 
 /// A closure passed to call `call` (an event of body `body`) as argument
@@ -181,8 +198,8 @@ pub struct FnFacts {
     pub guards: Vec<GuardInfo>,
     pub bodies: Vec<Body>,
     pub ctxs: Vec<Ctx>,
-    /// Loads of atomics, by id: the place and whether in a spawned body.
-    pub loads: Vec<(Place, Pos)>,
+    /// Loads of atomics, by id: the place, where, and the ordering written.
+    pub loads: Vec<(Place, Pos, Option<Sym>)>,
     /// Parameters handed on to a call: `(param, call event of body 0, argument)`.
     /// A closure parameter handed on is called if that callee calls it.
     pub forwards: Vec<(u32, u32, u32)>,
@@ -240,11 +257,15 @@ pub fn interpret(tables: &Tables, f: FnId) -> FnFacts {
         fuel: FUEL,
         in_async: info.def.is_async,
         in_while_let: 0,
+        segment: 0,
     };
     i.out.bodies.push(Body {
         agent: AgentKind::Function,
         is_async: info.def.is_async,
         events: Vec::new(),
+        spawned_by: None,
+        joined_at: None,
+        last_segment: 0,
     });
     i.bind_params();
     let scope = i.push_temp();
@@ -282,6 +303,8 @@ struct Val {
     /// The elements of a tuple written out (`(a.clone(), b.clone())`), so
     /// that `let (x, y) = ...` binds each to its own.
     elems: Vec<Val>,
+    /// Threads this value is a handle of (bodies), for `join`.
+    threads: Vec<u32>,
 }
 
 impl Val {
@@ -310,6 +333,8 @@ struct Local {
     stdio: bool,
     /// The parameter this local is.
     param: Option<u32>,
+    /// Threads it holds handles of.
+    threads: Vec<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -374,6 +399,8 @@ struct Interp<'a> {
     fuel: u32,
     in_async: bool,
     in_while_let: u32,
+    /// The current body's segment (spawns and joins bump it).
+    segment: u32,
 }
 
 // ---------------------------------------------------------------------------
@@ -477,6 +504,14 @@ fn is_ordering(e: &Expr) -> bool {
     }
 }
 
+/// The ordering an argument names (`Ordering::Release` -> `Release`).
+fn ordering_of(e: &Expr) -> Option<Sym> {
+    match &e.kind {
+        ExprKind::Path(p) if is_ordering(e) => p.last().copied(),
+        _ => None,
+    }
+}
+
 fn has_let(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Let { .. } => true,
@@ -510,6 +545,8 @@ impl<'a> Interp<'a> {
             .filter(|l| matches!(l.owner, Owner::Temp(_)) && held.contains(&l.guard))
             .map(|l| l.guard)
             .collect();
+        let in_loop = self.loop_depth > 0;
+        let segment = self.segment;
         let body = self.body();
         body.events.push(Event {
             kind,
@@ -517,6 +554,8 @@ impl<'a> Interp<'a> {
             held,
             ctx,
             temps,
+            in_loop,
+            segment,
         });
         (body.events.len() - 1) as u32
     }
@@ -526,6 +565,8 @@ impl<'a> Interp<'a> {
             lock,
             pos,
             scrutinee: None,
+            body: self.cur as u32,
+            segment: self.segment,
         });
         let id = (self.out.guards.len() - 1) as u32;
         let owner = Owner::Temp(self.temps.last().copied().unwrap_or(0));
@@ -687,6 +728,7 @@ impl<'a> Interp<'a> {
                 closure: None,
                 stdio: false,
                 param: Some(0),
+                threads: Vec::new(),
             });
             index = 1;
         }
@@ -711,6 +753,7 @@ impl<'a> Interp<'a> {
                         closure: None,
                         stdio: false,
                         param: Some(index),
+                        threads: Vec::new(),
                     });
                     if holds_guard {
                         let local = self.locals.len() - 1;
@@ -751,6 +794,7 @@ impl<'a> Interp<'a> {
                     closure: if whole { v.closure } else { None },
                     stdio: v.stdio,
                     param: None,
+                    threads: if whole { v.threads.clone() } else { Vec::new() },
                 });
                 let idx = self.locals.len() - 1;
                 if !by_ref && !v.guards.is_empty() {
@@ -975,6 +1019,7 @@ impl<'a> Interp<'a> {
                 if name == "vec" {
                     for v in &vals {
                         out.guards.extend(self.moved_guards(v));
+                        out.threads.extend_from_slice(&v.threads);
                     }
                 }
                 out
@@ -1198,6 +1243,7 @@ impl<'a> Interp<'a> {
                     closure: l.closure,
                     local: Some(i),
                     stdio: l.stdio,
+                    threads: l.threads.clone(),
                     ..Val::default()
                 };
             }
@@ -1258,6 +1304,9 @@ impl<'a> Interp<'a> {
                     }
                     l.deps = v.deps.clone();
                     l.closure = v.closure.or(l.closure);
+                    if !v.threads.is_empty() {
+                        l.threads = v.threads.clone();
+                    }
                     return;
                 }
             }
@@ -1518,6 +1567,7 @@ impl<'a> Interp<'a> {
         self.mark_scrutinee(from, "for");
         let mut item = Val::ty(self.t.element_ty(self.krate, &it.ty));
         item.place = it.place.as_ref().map(|p| p.field(INDEX));
+        item.threads = it.threads.clone();
         self.run_loop(true, |i| {
             let mark = i.locals.len();
             i.bind_pattern(pat, &item, true);
@@ -1632,11 +1682,13 @@ impl<'a> Interp<'a> {
 
     /// Runs a closure as a body of its own: a spawned thread or task, or a
     /// closure kept for later. `inherit`: it starts holding what is held here.
-    fn run_detached(&mut self, id: u32, agent: AgentKind, inherit: bool) {
+    /// Returns the new body, if one was made.
+    fn run_detached(&mut self, id: u32, agent: AgentKind, inherit: bool) -> Option<u32> {
         self.closures[id as usize].used = true;
         if self.inlining.contains(&id) {
-            return;
+            return None;
         }
+        let spawned = matches!(agent, AgentKind::Spawned { .. });
         let is_async = match self.closures[id as usize].closure {
             ClosureRef::Closure(c, _) => c.is_async,
             ClosureRef::Async(..) => true,
@@ -1652,17 +1704,27 @@ impl<'a> Interp<'a> {
         if inherit {
             self.live = saved_live.clone();
         }
+        let spawned_by = spawned.then_some((self.cur as u32, self.segment));
         self.out.bodies.push(Body {
             agent,
             is_async,
             events: Vec::new(),
+            spawned_by,
+            joined_at: None,
+            last_segment: 0,
         });
+        let saved_segment = self.segment;
         self.cur = self.out.bodies.len() - 1;
+        let body = self.cur as u32;
         self.ctx = 0;
         self.loop_depth = 0;
         self.dead = false;
         self.in_async = is_async;
+        self.segment = 0;
         let _ = self.run_closure(id, Vec::new(), true);
+        self.out.bodies[self.cur].last_segment = self.segment;
+        // What the spawner does next may run alongside the new thread.
+        self.segment = saved_segment + u32::from(spawned);
         self.live = saved_live;
         self.dead = saved_dead;
         self.cur = saved_cur;
@@ -1671,6 +1733,24 @@ impl<'a> Interp<'a> {
         self.control = saved_control;
         self.loops = saved_loops;
         self.in_async = saved_async;
+        Some(body)
+    }
+
+    /// The spawner waits for these threads: what it does next happens
+    /// after all they did.
+    fn joined(&mut self, threads: &[u32]) {
+        let mut any = false;
+        for &t in threads {
+            let cur = self.cur as u32;
+            let body = &mut self.out.bodies[t as usize];
+            if body.spawned_by.is_some_and(|(by, _)| by == cur) && body.joined_at.is_none() {
+                body.joined_at = Some(self.segment + 1);
+                any = true;
+            }
+        }
+        if any {
+            self.segment += 1;
+        }
     }
 
     fn detach_unused_closures(&mut self) {
@@ -1682,7 +1762,7 @@ impl<'a> Interp<'a> {
                 };
                 // The locals it saw are gone; names resolve to nothing.
                 let _ = self.closures[i].locals;
-                self.run_detached(i as u32, AgentKind::Detached { pos }, false);
+                let _ = self.run_detached(i as u32, AgentKind::Detached { pos }, false);
             }
             i += 1;
         }
@@ -1708,6 +1788,7 @@ impl<'a> Interp<'a> {
             stdio: v.stdio,
             acquired: v.acquired,
             elems: v.elems,
+            threads: v.threads,
         }
     }
 
@@ -1733,6 +1814,11 @@ impl<'a> Interp<'a> {
                     return v;
                 }
             }
+        }
+        if method == "join" && args.is_empty() && !r.threads.is_empty() {
+            let threads = r.threads.clone();
+            self.joined(&threads);
+            return Val::default();
         }
         match method {
             // `slot.take()` on an `Option<Guard>` moves the guard out.
@@ -1815,7 +1901,9 @@ impl<'a> Interp<'a> {
                 let _ = self.exprs(args);
                 if let Some(atomic) = r.place.clone() {
                     let id = self.out.loads.len() as u32;
-                    self.out.loads.push((atomic.clone(), pos));
+                    self.out
+                        .loads
+                        .push((atomic.clone(), pos, ordering_of(&args[0])));
                     self.event(EventKind::Load { atomic, id }, pos);
                     return Val {
                         deps: vec![id],
@@ -1841,6 +1929,7 @@ impl<'a> Interp<'a> {
                                 atomic,
                                 deps,
                                 value_deps,
+                                order: ordering_of(&args[1]),
                             },
                             pos,
                         );
@@ -1853,15 +1942,9 @@ impl<'a> Interp<'a> {
         // Some other method: std's or a crate the scan does not see.
         let storing = matches!(
             method,
-            "push"
-                | "push_back"
-                | "push_front"
-                | "insert"
-                | "extend"
-                | "append"
-                | "send"
-                | "try_send"
+            "push" | "push_back" | "push_front" | "insert" | "extend" | "append"
         );
+        let keeps_closures = storing || matches!(method, "send" | "try_send");
         let spawn = spawns(method);
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
@@ -1869,29 +1952,37 @@ impl<'a> Interp<'a> {
             vals.push(v);
         }
         let mut out = Val::default().with_deps(&[&r]);
+        out.threads = r.threads.clone();
         for v in &vals {
             out.deps.extend_from_slice(&v.deps);
+            out.threads.extend_from_slice(&v.threads);
+        }
+        if storing {
+            if let Some(local) = r.local {
+                for v in &vals {
+                    self.locals[local].threads.extend_from_slice(&v.threads);
+                }
+            }
         }
         // Closures handed to it run now (iterator adapters, `map`, `with`),
         // or on another thread for spawns.
         for v in &vals {
             if let Some(c) = v.closure {
-                if storing {
-                    // Kept in a container: run some other time.
+                if keeps_closures {
+                    // Kept in a container or sent away: run some other time.
                     continue;
                 }
                 if spawn {
-                    self.run_detached(
-                        c,
-                        AgentKind::Spawned {
-                            pos,
-                            in_loop: self.loop_depth > 0,
-                        },
-                        false,
-                    );
+                    let agent = AgentKind::Spawned {
+                        pos,
+                        in_loop: self.loop_depth > 0,
+                    };
+                    out.threads.extend(self.run_detached(c, agent, false));
                 } else {
-                    let arg = Val::ty(self.t.element_ty(self.krate, &r.ty));
+                    let mut arg = Val::ty(self.t.element_ty(self.krate, &r.ty));
+                    arg.threads = r.threads.clone();
                     let value = self.run_closure(c, vec![arg], false);
+                    out.threads.extend_from_slice(&value.threads);
                     self.release(&value.guards);
                 }
             }
@@ -2093,38 +2184,35 @@ impl<'a> Interp<'a> {
                 self.release(&guards);
                 return Val::default();
             }
-            _ if spawns(last) && (path.len() > 1 || std_path) => {
+            _ if spawns(last) && vals_have_closure(args) => {
                 let vals = self.exprs(args);
+                let mut out = Val::default();
                 for v in &vals {
                     if let Some(c) = v.closure {
-                        self.run_detached(
-                            c,
-                            AgentKind::Spawned {
-                                pos,
-                                in_loop: self.loop_depth > 0,
-                            },
-                            false,
-                        );
+                        let agent = AgentKind::Spawned {
+                            pos,
+                            in_loop: self.loop_depth > 0,
+                        };
+                        out.threads.extend(self.run_detached(c, agent, false));
                     }
                 }
-                return Val::default();
+                return out;
             }
             "join" | "join_context" if path.len() > 1 && args.len() == 2 => {
                 // `rayon::join(a, b)`: both may run at once, while the caller waits.
                 let vals = self.exprs(args);
                 if vals.iter().all(|v| v.closure.is_some()) {
+                    let mut both = Vec::new();
                     for v in &vals {
                         if let Some(c) = v.closure {
-                            self.run_detached(
-                                c,
-                                AgentKind::Spawned {
-                                    pos,
-                                    in_loop: self.loop_depth > 0,
-                                },
-                                true,
-                            );
+                            let agent = AgentKind::Spawned {
+                                pos,
+                                in_loop: self.loop_depth > 0,
+                            };
+                            both.extend(self.run_detached(c, agent, true));
                         }
                     }
+                    self.joined(&both);
                     return Val::default();
                 }
                 for v in &vals {
@@ -2133,6 +2221,26 @@ impl<'a> Interp<'a> {
                     }
                 }
                 return Val::default();
+            }
+            "scope" | "in_place_scope" if args.len() == 1 => {
+                // `thread::scope(|s| ..)`: every thread spawned inside is
+                // joined when it returns.
+                let before = self.out.bodies.len() as u32;
+                let vals = self.args_inline(args);
+                let cur = self.cur as u32;
+                let inside: Vec<u32> = (before..self.out.bodies.len() as u32)
+                    .filter(|&b| {
+                        self.out.bodies[b as usize]
+                            .spawned_by
+                            .is_some_and(|(by, _)| by == cur)
+                    })
+                    .collect();
+                self.joined(&inside);
+                let mut out = Val::default();
+                for v in &vals {
+                    out.deps.extend_from_slice(&v.deps);
+                }
+                return out;
             }
             "unlocked" | "unlocked_fair" if args.len() == 2 => {
                 // parking_lot's `MutexGuard::unlocked(&mut g, f)`: `f` runs
@@ -2408,6 +2516,17 @@ impl<'a> Interp<'a> {
         }
         out
     }
+}
+
+/// Whether some argument is written as a closure or async block (what a
+/// spawn runs).
+fn vals_have_closure(args: &[Expr]) -> bool {
+    args.iter().any(|a| {
+        matches!(
+            a.kind,
+            ExprKind::Closure(_) | ExprKind::Async(_) | ExprKind::Path(_)
+        )
+    })
 }
 
 /// `Err(..)`, `None`: the pattern of a failed `try_lock` (or `try_read`...).

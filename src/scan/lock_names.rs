@@ -169,3 +169,59 @@ impl Tables {
         func.def.generics.iter().any(|(g, _)| &**g == name) || name == "Self"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::discover::Edition;
+    use crate::scan::{scan_sources, Options};
+
+    /// The name of the lock of every double lock in `text`.
+    fn names(text: &str) -> Vec<String> {
+        let outcome = scan_sources(&[("n.rs", text)], Edition::E2021, &Options::default());
+        outcome
+            .report
+            .findings
+            .iter()
+            .map(|f| {
+                let m = &f.message;
+                let start = m.find('`').unwrap();
+                let rest = &m[start + 1..];
+                let rest = &rest[rest.find('`').unwrap() + 1..];
+                let open = rest.find('`').unwrap();
+                let close = rest[open + 1..].find('`').unwrap();
+                rest[open + 1..open + 1 + close].to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn locks_are_named_by_the_struct_that_holds_them() {
+        let text = "
+            use std::sync::{Arc, Mutex};
+            struct Inner { state: Mutex<u32> }
+            struct Outer { inner: Arc<Inner> }
+            impl Outer {
+                fn f(&self) { let _a = self.inner.state.lock(); let _b = self.inner.state.lock(); }
+            }
+            fn g() { let m = Arc::new(Mutex::new(0)); let c = m.clone(); let _a = m.lock(); let _b = c.lock(); }
+            static S: Mutex<()> = Mutex::new(());
+            fn h() { let _a = S.lock(); let _b = S.lock(); }
+        ";
+        assert_eq!(names(text), vec!["Inner.state", "g::m", "S"]);
+    }
+
+    #[test]
+    fn a_lock_wrapper_is_named_by_the_field_that_holds_it() {
+        let text = "
+            use std::sync::{Mutex, MutexGuard};
+            struct Locked<T>(Mutex<T>);
+            impl<T> Locked<T> { fn lock(&self) -> MutexGuard<'_, T> { self.0.lock().unwrap() } }
+            struct Server { clients: Locked<Vec<u32>>, names: Locked<Vec<String>> }
+            impl Server {
+                fn f(&self) { let _a = self.clients.lock(); let _b = self.clients.lock(); }
+                fn g(&self) { let _a = self.clients.lock(); let _b = self.names.lock(); }
+            }
+        ";
+        assert_eq!(names(text), vec!["Server.clients"]);
+    }
+}

@@ -3,7 +3,7 @@
 //!
 //! Positions are read from the first token of each expression as it is
 //! lowered (never with `Spanned::span`, which prints the whole expression to
-//! find its bounds). Expressions nested deeper than [`MAX_DEPTH`] are cut off:
+//! find its bounds). Expressions nested deeper than `MAX_DEPTH` are cut off:
 //! no real code nests that deep, and fuzzed code must not exhaust the stack.
 
 use proc_macro2::Span;

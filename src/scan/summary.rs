@@ -99,6 +99,9 @@ pub struct HeldUse {
     /// The guard is a temporary (a scrutinee's, or a statement's).
     pub temp: bool,
     pub scrutinee: Option<&'static str>,
+    /// The body of the fact's function the guard was made in, and that
+    /// body's segment then (for the spawn/join order).
+    pub origin: Option<(u32, u32)>,
 }
 
 /// One acquisition, with what was held, in some body of some function.
@@ -112,6 +115,8 @@ pub struct ScanFact {
     /// Where, in `func`, the acquisition is asked for (the call when it
     /// happens in a callee).
     pub pos: Pos,
+    /// The body's segment then (for the spawn/join order).
+    pub segment: u32,
 }
 
 /// What makes two facts the same (loops are walked twice).
@@ -477,6 +482,7 @@ impl Program {
                     pos: info.pos,
                     temp,
                     scrutinee: if temp { info.scrutinee } else { None },
+                    origin: Some((info.body, info.segment)),
                 });
             }
         }
@@ -487,6 +493,7 @@ impl Program {
                 pos,
                 temp: false,
                 scrutinee: None,
+                origin: None,
             });
         }
         out
@@ -698,6 +705,7 @@ impl Program {
                                 acq: acq.clone(),
                                 held: held.clone(),
                                 pos: e.pos,
+                                segment: e.segment,
                             });
                         }
                     };
@@ -723,6 +731,7 @@ impl Program {
                             lock: h,
                             temp: false,
                             scrutinee: None,
+                            origin: None,
                         });
                         emit(a, with);
                     }

@@ -39,3 +39,21 @@ pub fn count_in_threads() {
     local.store(v + 1, Ordering::SeqCst);
     worker.join().unwrap();
 }
+
+/// A single-producer ring: the producer owns `tail`, reads it `Relaxed`
+/// and publishes the next value with `Release`.
+pub struct Ring {
+    tail: AtomicUsize,
+    head: AtomicUsize,
+}
+
+impl Ring {
+    pub fn push(&self) -> bool {
+        let tail = self.tail.load(Ordering::Relaxed);
+        if tail.wrapping_sub(self.head.load(Ordering::Acquire)) == 64 {
+            return false;
+        }
+        self.tail.store(tail.wrapping_add(1), Ordering::Release);
+        true
+    }
+}

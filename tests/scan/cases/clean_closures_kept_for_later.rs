@@ -31,6 +31,10 @@ impl Bus {
             self.forward(move || {
                 *self.state.lock().unwrap() += 1;
             });
+            let later: Callback = Box::new(move || {
+                *self.state.lock().unwrap() += 1;
+            });
+            self.callbacks.lock().unwrap().push(later);
         }
     }
 }

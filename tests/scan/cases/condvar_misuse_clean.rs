@@ -41,3 +41,30 @@ impl Flag {
         self.cv.notify_one();
     }
 }
+
+pub struct Queue {
+    items: Mutex<Vec<u32>>,
+    ready: Condvar,
+}
+
+impl Queue {
+    /// Waits once; its only caller loops on the condition.
+    fn wait_once<'a>(&self, guard: std::sync::MutexGuard<'a, Vec<u32>>) -> std::sync::MutexGuard<'a, Vec<u32>> {
+        self.ready.wait(guard).unwrap()
+    }
+
+    pub fn pop(&self) -> u32 {
+        let mut items = self.items.lock().unwrap();
+        loop {
+            if let Some(x) = items.pop() {
+                return x;
+            }
+            items = self.wait_once(items);
+        }
+    }
+
+    pub fn push(&self, x: u32) {
+        self.items.lock().unwrap().push(x);
+        self.ready.notify_one();
+    }
+}
