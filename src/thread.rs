@@ -14,6 +14,7 @@ use crate::event::{Action, AgentId, Site};
 use crate::runtime::engine::Engine;
 use crate::runtime::execution::{self, bump, Blocker, Execution};
 use crate::runtime::raw::std_poll;
+use crate::runtime::wind_down::Wait;
 
 /// loom explores at most this many threads besides the model's main thread.
 pub(crate) const LOOM_MAX_SPAWNED: usize = 4;
@@ -82,6 +83,7 @@ impl Builder {
                 thread: Thread { name: None },
             });
         };
+        exec.stop_if_wound_down();
         if exec.engine == Engine::Loom
             && exec.spawned.fetch_add(1, Ordering::Relaxed) >= LOOM_MAX_SPAWNED
         {
@@ -96,9 +98,7 @@ impl Builder {
                 let exec = Arc::clone(&exec);
                 Inner::Loom(loom::thread::spawn(move || {
                     exec.adopt(child);
-                    let result = exec.run_as(child, f);
-                    exec.finish(child);
-                    result
+                    exec.run_thread(child, f)
                 }))
             }
             Engine::Std => {
@@ -140,7 +140,8 @@ impl Drop for ThreadDone<'_> {
 }
 
 enum Inner<T> {
-    Loom(loom::thread::JoinHandle<T>),
+    /// A panic that winds the execution down comes back through `join`.
+    Loom(loom::thread::JoinHandle<std::thread::Result<T>>),
     Std(std::thread::JoinHandle<T>),
 }
 
@@ -169,7 +170,18 @@ impl<T> JoinHandle<T> {
             _ => None,
         };
         let result = match self.inner {
-            Inner::Loom(handle) => handle.join(),
+            Inner::Loom(handle) => match (&self.exec, self.child) {
+                (Some(exec), Some(child)) if exec.wind_down.is_some() => {
+                    exec.stop_if_wound_down();
+                    let agent = exec.agent();
+                    exec.block(agent, Wait::Join { child });
+                    let result = handle.join();
+                    exec.unblock_raw(agent);
+                    exec.stop_if_wound_down();
+                    result.and_then(|r| r)
+                }
+                _ => handle.join().and_then(|r| r),
+            },
             Inner::Std(handle) => {
                 if let Some(exec) = &self.exec {
                     std_poll(exec, || handle.is_finished());
@@ -237,6 +249,7 @@ pub fn current() -> Thread {
 
 /// Gives other threads a chance to run; under loom, a scheduling point.
 pub fn yield_now() {
+    execution::with_current(|e| e.stop_if_wound_down());
     match execution::with_current(|e| e.engine) {
         Some(Engine::Loom) => loom::thread::yield_now(),
         _ => std::thread::yield_now(),

@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::{Report, Summary};
-use crate::finding::{Finding, Location, Severity, TraceStep};
+use super::{plural, Report};
+use crate::finding::{Finding, Location, TraceStep};
 
 /// The marker of the steps a finding is about, as in the terminal report.
 const MARKER: &str = "▶";
@@ -58,12 +58,7 @@ pub fn render(report: &Report) -> String {
         "<p class=\"summary\">{}</p>",
         escape(&summary_line(report))
     );
-    if !report.summary.complete {
-        let reason = report
-            .summary
-            .incomplete_reason
-            .as_deref()
-            .unwrap_or("a bound or limit was reached");
+    if let Some(reason) = report.summary.incompleteness() {
         let _ = writeln!(
             out,
             "<p class=\"incomplete\">exploration stopped early: {}; interleavings past that point were not checked</p>",
@@ -164,10 +159,6 @@ fn rich(text: &str) -> String {
     out
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// A place, escaped, with a line-break opportunity after each `/` and none in
 /// the file name, so that a narrow column wraps a long path between its
 /// directories.
@@ -203,41 +194,11 @@ fn place(file: &str, line: u32, column: u32) -> Option<String> {
 
 /// The closing line of the terminal report: counts and what was covered.
 fn summary_line(report: &Report) -> String {
-    let coverage = coverage(&report.summary);
+    let coverage = report.summary.coverage();
     if report.findings.is_empty() {
         format!("no concurrency bugs found in {coverage}")
     } else {
-        format!(
-            "{}, {} in {coverage}",
-            plural(report.count(Severity::Error) as u64, "error", "errors"),
-            plural(
-                report.count(Severity::Warning) as u64,
-                "warning",
-                "warnings"
-            ),
-        )
-    }
-}
-
-fn coverage(summary: &Summary) -> String {
-    let mut details = Vec::new();
-    if summary.executions > 0 {
-        details.push(plural(summary.executions, "execution", "executions"));
-    }
-    if let Some(engine) = &summary.engine {
-        details.push(format!("{engine} engine"));
-    }
-    if let Some(bound) = summary.preemption_bound {
-        details.push(format!("preemption bound {bound}"));
-    }
-    let files = match summary.files {
-        0 if summary.executions > 0 => "the model".to_string(),
-        n => plural(n as u64, "file", "files"),
-    };
-    if details.is_empty() {
-        files
-    } else {
-        format!("{files} ({})", details.join(", "))
+        format!("{} in {coverage}", report.counts())
     }
 }
 

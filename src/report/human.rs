@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Report, Summary};
+use super::{plural, Report};
 use crate::finding::{Finding, Severity, TraceStep};
 
 /// Width used when `COLUMNS` is unset or unusable.
@@ -561,61 +561,22 @@ fn pad(text: &str, w: usize) -> String {
 // ---------------------------------------------------------------------------
 // Summary
 
-fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// What the run covered: `3 files (1200 executions, loom engine, preemption bound 2)`.
-fn coverage(summary: &Summary) -> String {
-    let mut details = Vec::new();
-    if summary.executions > 0 {
-        details.push(plural(summary.executions, "execution", "executions"));
-    }
-    if let Some(engine) = &summary.engine {
-        details.push(format!("{engine} engine"));
-    }
-    if let Some(bound) = summary.preemption_bound {
-        details.push(format!("preemption bound {bound}"));
-    }
-    // A model run from a test reads no files: say what ran instead.
-    let files = match summary.files {
-        0 if summary.executions > 0 => "the model".to_string(),
-        n => plural(n as u64, "file", "files"),
-    };
-    if details.is_empty() {
-        files
-    } else {
-        format!("{files} ({})", details.join(", "))
-    }
-}
-
 fn render_summary(out: &mut String, report: &Report, style: Style) {
     let summary = &report.summary;
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
     if report.findings.is_empty() {
-        let line = format!("no concurrency bugs found in {}", coverage(summary));
+        let line = format!("no concurrency bugs found in {}", summary.coverage());
         out.push_str(&style.paint("1;32", &line));
     } else {
-        let counts = format!(
-            "{}, {}",
-            plural(errors as u64, "error", "errors"),
-            plural(warnings as u64, "warning", "warnings")
-        );
-        let counts = if errors > 0 {
+        let counts = report.counts();
+        let counts = if report.count(Severity::Error) > 0 {
             style.severity(Severity::Error, &counts)
         } else {
             style.severity(Severity::Warning, &counts)
         };
-        out.push_str(&format!("{counts} in {}", coverage(summary)));
+        out.push_str(&format!("{counts} in {}", summary.coverage()));
     }
     out.push('\n');
-    if !summary.complete {
-        let reason = summary
-            .incomplete_reason
-            .as_deref()
-            .unwrap_or("a bound or limit was reached");
+    if let Some(reason) = summary.incompleteness() {
         let line = format!(
             "exploration stopped early: {reason}; interleavings past that point were not checked"
         );

@@ -26,6 +26,47 @@ pub struct Summary {
     pub preemption_bound: Option<usize>,
 }
 
+impl Summary {
+    /// What the run covered: `3 files (1200 executions, loom engine, preemption bound 2)`.
+    pub fn coverage(&self) -> String {
+        let mut details = Vec::new();
+        if self.executions > 0 {
+            details.push(plural(self.executions, "execution", "executions"));
+        }
+        if let Some(engine) = &self.engine {
+            details.push(format!("{engine} engine"));
+        }
+        if let Some(bound) = self.preemption_bound {
+            details.push(format!("preemption bound {bound}"));
+        }
+        // A model run from a test reads no files: say what ran instead.
+        let files = match self.files {
+            0 if self.executions > 0 => "the model".to_string(),
+            n => plural(n as u64, "file", "files"),
+        };
+        if details.is_empty() {
+            files
+        } else {
+            format!("{files} ({})", details.join(", "))
+        }
+    }
+
+    /// Why the run stopped before covering everything, when it did.
+    pub fn incompleteness(&self) -> Option<&str> {
+        (!self.complete).then(|| {
+            self.incomplete_reason
+                .as_deref()
+                .unwrap_or("a bound or limit was reached")
+        })
+    }
+}
+
+/// `1 error`, `2 errors`.
+pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The result of one command or one model run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Report {
@@ -38,6 +79,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// `1 error, 2 warnings`.
+    pub fn counts(&self) -> String {
+        format!(
+            "{}, {}",
+            plural(self.count(Severity::Error) as u64, "error", "errors"),
+            plural(self.count(Severity::Warning) as u64, "warning", "warnings")
+        )
+    }
+
     pub fn new(findings: Vec<Finding>, summary: Summary) -> Self {
         Report {
             findings,

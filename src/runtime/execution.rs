@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::engine::Engine;
+use super::wind_down::{Cause, Wait, WindDown};
 use crate::event::{Action, AgentId, AgentKind, LockMode, ObjectId, ObjectKind, Site, Trace};
 
 /// Identifies the running thread under either engine.
@@ -115,6 +116,11 @@ pub(crate) struct Execution {
     pub aborted: AtomicBool,
     /// Values of the program's statics in this execution (see `ModelStatic`).
     pub statics: super::harness::StaticsOf,
+    /// Loom with `keep_going`: how a failing execution is ended early.
+    pub wind_down: Option<WindDown>,
+    /// The recording as it was when the execution failed, set aside while
+    /// its threads wind down (see `wind_down`).
+    frozen: Mutex<Option<Recording>>,
 }
 
 thread_local! {
@@ -152,6 +158,12 @@ impl Drop for EnterGuard {
 
 impl Execution {
     pub fn new(engine: Engine, number: u64) -> Arc<Self> {
+        Self::with_wind_down(engine, number, false)
+    }
+
+    /// An execution that, with `windable` (loom, `keep_going`), is ended
+    /// early when it fails, so that exploration can go on.
+    pub fn with_wind_down(engine: Engine, number: u64, windable: bool) -> Arc<Self> {
         let mut recording = Recording::default();
         recording.trace.thread("main");
         Arc::new(Execution {
@@ -164,6 +176,8 @@ impl Execution {
             progress: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
             statics: Default::default(),
+            wind_down: (windable && engine == Engine::Loom).then(WindDown::default),
+            frozen: Mutex::new(None),
         })
     }
 
@@ -449,6 +463,152 @@ impl Execution {
         if rec.panic.is_none() {
             rec.panic = Some(record);
         }
+    }
+}
+
+/// Winding down a failed loom execution (see `wind_down`).
+impl Execution {
+    /// Threads of the execution that have not ended, and those that have.
+    fn threads(&self) -> (Vec<AgentId>, Vec<AgentId>) {
+        let rec = self.recording();
+        let live = rec
+            .trace
+            .agents
+            .iter()
+            .filter(|a| a.kind == AgentKind::Thread && !rec.finished.contains(&a.id))
+            .map(|a| a.id)
+            .collect();
+        (live, rec.finished.clone())
+    }
+
+    /// Whether the execution is deadlocked once `agent` blocks in `wait`
+    /// (`None`: once it has ended).
+    pub fn deadlocked_after(&self, agent: AgentId, wait: Option<&Wait>) -> bool {
+        let Some(wind) = self.wind_down.as_ref() else {
+            return false;
+        };
+        let (live, finished) = self.threads();
+        wind.deadlocked_after(agent, wait, &live, &finished)
+    }
+
+    /// `agent` is about to block in `wait`: if that leaves no thread able to
+    /// run, the execution is deadlocked and wound down here, instead of
+    /// loom's ending the whole exploration.
+    pub fn block(&self, agent: AgentId, wait: Wait) {
+        if self.deadlocked_after(agent, Some(&wait)) {
+            self.wind_down_now(Cause::Deadlock);
+        }
+        if let Some(wind) = self.wind_down.as_ref() {
+            wind.set_wait(agent, wait);
+        }
+    }
+
+    /// `agent` came back from a blocking loom operation.
+    pub fn unblock_raw(&self, agent: AgentId) {
+        if let Some(wind) = self.wind_down.as_ref() {
+            wind.clear_wait(agent);
+        }
+    }
+
+    /// Starts winding the execution down for `cause` (once): the recording
+    /// is set aside as it is now, the analyses' view of the execution.
+    fn begin_wind_down(&self, cause: Cause) {
+        let Some(wind) = self.wind_down.as_ref() else {
+            return;
+        };
+        if !wind.begin(cause) {
+            return;
+        }
+        self.aborted.store(true, Ordering::SeqCst);
+        let mut rec = self.recording();
+        // What the threads do from here on is kept apart; they still need
+        // their names to find themselves.
+        let mut trace = Trace::default();
+        trace.agents = rec.trace.agents.clone();
+        let rest = Recording {
+            trace,
+            agents: rec.agents.clone(),
+            finished: rec.finished.clone(),
+            ..Recording::default()
+        };
+        let failed = std::mem::replace(&mut *rec, rest);
+        drop(rec);
+        *self.frozen.lock().unwrap_or_else(|e| e.into_inner()) = Some(failed);
+    }
+
+    /// Winds the execution down for `cause`, from the running thread: it
+    /// lets go of its locks and unwinds.
+    pub fn wind_down_now(&self, cause: Cause) -> ! {
+        self.begin_wind_down(cause);
+        if let Some(wind) = self.wind_down.as_ref() {
+            wind.release(self.agent());
+        }
+        std::panic::panic_any(super::raw::Deadlocked)
+    }
+
+    /// A thread of a wound-down execution, at a step where it may stop:
+    /// lets go of its locks and unwinds.
+    pub fn stop_if_wound_down(&self) {
+        if self.wind_down.is_some()
+            && self.aborted.load(Ordering::SeqCst)
+            && !std::thread::panicking()
+        {
+            if let Some(wind) = self.wind_down.as_ref() {
+                wind.release(self.agent());
+            }
+            std::panic::panic_any(super::raw::Deadlocked);
+        }
+    }
+
+    /// Runs the body of thread `agent`. Unless the execution can be wound
+    /// down, a panic goes on to loom, which ends the exploration. Otherwise
+    /// the panic ends this execution only: it is wound down, and `Err` is
+    /// what `join` returns, as with std.
+    pub fn run_thread<R>(&self, agent: AgentId, f: impl FnOnce() -> R) -> std::thread::Result<R> {
+        let Some(wind) = self.wind_down.as_ref() else {
+            let result = self.run_as(agent, f);
+            self.finish(agent);
+            return Ok(result);
+        };
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_as(agent, f)));
+        self.finish(agent);
+        match &result {
+            Ok(_) => {
+                if self.deadlocked_after(agent, None) {
+                    self.begin_wind_down(Cause::Deadlock);
+                    wind.release(agent);
+                }
+            }
+            Err(payload) => {
+                if payload.is::<crate::thread::TooManyThreads>() {
+                    // The whole run moves to the std engine.
+                    std::panic::resume_unwind(result.err().expect("an error"));
+                }
+                if payload.is::<SelfDeadlockPanic>() {
+                    self.begin_wind_down(Cause::SelfDeadlock);
+                } else if !payload.is::<super::raw::Deadlocked>() {
+                    self.begin_wind_down(Cause::Panic);
+                }
+                wind.release(agent);
+            }
+        }
+        result
+    }
+
+    /// The failure that wound the execution down, as the payload the
+    /// analyses know it by; and the recording of the execution put back as
+    /// it was then.
+    pub fn wound_down_by(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        if let Some(failed) = self.frozen.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            *self.recording() = failed;
+        }
+        let cause = self.wind_down.as_ref()?.cause()?;
+        Some(match cause {
+            Cause::Deadlock => Box::new(super::raw::Deadlocked),
+            Cause::SelfDeadlock => Box::new(SelfDeadlockPanic),
+            Cause::Panic => Box::new(String::from("a panic")),
+        })
     }
 }
 

@@ -176,24 +176,24 @@ impl Exploration {
     /// Once exploration ends: each grant re-checked with the claims of
     /// threads that declared none inferred from what they held at most.
     fn inferred_claim_findings(&mut self) -> (Vec<Finding>, Option<String>) {
-        use crate::analysis::banker::{self, State};
+        use crate::analysis::banker;
         let mut findings = Vec::new();
         for grant in &self.undeclared {
-            let mut state = State::new(grant.pools.clone(), grant.available.clone());
-            for (a, agent) in grant.agents.iter().enumerate() {
-                let max = grant.claims[a]
-                    .iter()
-                    .zip(&grant.pools)
-                    .zip(&grant.allocation[a])
-                    .map(|((claim, pool), held)| {
-                        claim
-                            .or_else(|| self.peaks.get(&(agent.clone(), pool.clone())).copied())
-                            .unwrap_or(0)
-                            .max(*held)
-                    })
-                    .collect();
-                state = state.with_process(agent.clone(), max, grant.allocation[a].clone(), None);
-            }
+            let state = super::ledger::claims_state(
+                &grant.pools,
+                grant.available.clone(),
+                &grant.agents,
+                &grant.claims,
+                &grant.allocation,
+                String::clone,
+                String::clone,
+                |agent, pool, _| {
+                    self.peaks
+                        .get(&(agent.clone(), pool.clone()))
+                        .copied()
+                        .unwrap_or(0)
+                },
+            );
             if banker::safety(&state).is_ok_and(|s| !s.is_safe()) {
                 findings.push(
                     outcome::unsafe_finding(
@@ -349,7 +349,8 @@ impl Builder {
                 let exec = {
                     let mut st = model_state.lock().unwrap_or_else(|e| e.into_inner());
                     if let Some(previous) = st.pending.take() {
-                        analyse(&mut st, &previous, None);
+                        let failure = previous.wound_down_by();
+                        analyse(&mut st, &previous, failure.as_deref());
                     }
                     if max.is_some_and(|m| st.executions >= m) {
                         std::panic::panic_any(ExecutionLimit);
@@ -369,14 +370,15 @@ impl Builder {
                     if let Some(progress) = progress.as_mut() {
                         progress.tick(st.executions);
                     }
-                    let exec = Execution::new(Engine::Loom, st.executions);
+                    let exec = Execution::with_wind_down(Engine::Loom, st.executions, keep_going);
                     st.pending = Some(Arc::clone(&exec));
                     exec
                 };
                 // Threads of this execution run on this OS thread and find
                 // it here, even after the main closure has returned.
                 std::mem::forget(execution::enter(Some(Arc::clone(&exec))));
-                exec.run_as(crate::event::AgentId(0), || model_f());
+                // With keep_going a failure ends this execution only.
+                let _ = exec.run_thread(crate::event::AgentId(0), || model_f());
             })
         }));
         drop(restore);
@@ -392,7 +394,8 @@ impl Builder {
         match result {
             Ok(()) => {
                 if let Some(last) = st.pending.take() {
-                    analyse(&mut st, &last, None);
+                    let failure = last.wound_down_by();
+                    analyse(&mut st, &last, failure.as_deref());
                 }
             }
             Err(payload) if payload.is::<ExecutionLimit>() && st.stopped_at_failure => {
@@ -422,15 +425,26 @@ impl Builder {
                 return self.check_std(f, Some(note));
             }
             Err(payload) => {
-                if let Some(last) = st.pending.take() {
-                    analyse(&mut st, &last, Some(payload.as_ref()));
-                }
                 // loom ends at the first failing execution (a panic, a
                 // deadlock): what it did not reach was not checked.
                 incomplete = Some(format!(
                     "stopped at the first failure, in execution {}",
                     st.executions
                 ));
+                if let Some(last) = st.pending.take() {
+                    match last.wound_down_by() {
+                        Some(failure) => {
+                            // Its threads could not all be brought to an end.
+                            analyse(&mut st, &last, Some(failure.as_ref()));
+                            incomplete = Some(format!(
+                                "stopped in execution {}: after its failure, its threads could not all be ended (loom: {})",
+                                st.executions,
+                                panic_hook::message_of(payload.as_ref())
+                            ));
+                        }
+                        None => analyse(&mut st, &last, Some(payload.as_ref())),
+                    }
+                }
             }
         }
         let bound = match self.preemption_bound {
@@ -453,8 +467,8 @@ impl Builder {
             },
         );
         report.preamble.push(format!(
-            "explored {} executions with loom ({bound})",
-            report.summary.executions
+            "explored {} with loom ({bound})",
+            crate::report::plural(report.summary.executions, "execution", "executions")
         ));
         report.preamble.extend(inferred_note);
         report

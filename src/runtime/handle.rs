@@ -33,6 +33,8 @@ impl Handle {
     /// Records `make(id)` as a step of the running thread.
     pub fn record(&self, site: Site, make: impl FnOnce(ObjectId) -> Action) -> Option<AgentId> {
         let (exec, id) = self.recorded.as_ref()?;
+        // A spin loop on an atomic must see its execution wound down too.
+        exec.stop_if_wound_down();
         Some(exec.record(make(*id), site))
     }
 

@@ -27,24 +27,16 @@ impl Snapshot {
         agent_name: impl Fn(AgentId) -> String,
         undeclared: impl Fn(AgentId, ObjectId, u64) -> u64,
     ) -> State {
-        let mut state = State::new(
-            self.pools.iter().map(|p| pool_name(*p)).collect(),
+        claims_state(
+            &self.pools,
             self.available.clone(),
-        );
-        for (a, agent) in self.agents.iter().enumerate() {
-            let max = self.claims[a]
-                .iter()
-                .zip(&self.pools)
-                .zip(&self.allocation[a])
-                .map(|((claim, pool), held)| {
-                    claim
-                        .unwrap_or_else(|| undeclared(*agent, *pool, *held))
-                        .max(*held)
-                })
-                .collect();
-            state = state.with_process(agent_name(*agent), max, self.allocation[a].clone(), None);
-        }
-        state
+            &self.agents,
+            &self.claims,
+            &self.allocation,
+            |p| pool_name(*p),
+            |a| agent_name(*a),
+            |a, p, held| undeclared(*a, *p, held),
+        )
     }
 
     /// [`Snapshot::state`] with the names of the trace.
@@ -233,4 +225,35 @@ impl Ledger {
             .collect();
         state
     }
+}
+
+/// A banker's state from each thread's claims and holdings, per pool; a
+/// claim not declared is `undeclared(thread, pool, held)`, and no thread's
+/// maximum is below what it holds.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn claims_state<A, P>(
+    pools: &[P],
+    available: Vec<u64>,
+    agents: &[A],
+    claims: &[Vec<Option<u64>>],
+    allocation: &[Vec<u64>],
+    pool_name: impl Fn(&P) -> String,
+    agent_name: impl Fn(&A) -> String,
+    undeclared: impl Fn(&A, &P, u64) -> u64,
+) -> State {
+    let mut state = State::new(pools.iter().map(pool_name).collect(), available);
+    for (a, agent) in agents.iter().enumerate() {
+        let max = claims[a]
+            .iter()
+            .zip(pools)
+            .zip(&allocation[a])
+            .map(|((claim, pool), held)| {
+                claim
+                    .unwrap_or_else(|| undeclared(agent, pool, *held))
+                    .max(*held)
+            })
+            .collect();
+        state = state.with_process(agent_name(agent), max, allocation[a].clone(), None);
+    }
+    state
 }

@@ -12,6 +12,7 @@ mod naming;
 mod outcome;
 mod panic_hook;
 pub(crate) mod raw;
+pub(crate) mod wind_down;
 
 pub use engine::Engine;
 pub use explore::defaults as explore_defaults;

@@ -11,7 +11,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::engine::Engine;
+use std::sync::Arc;
+
 use super::execution::{self, bump, Execution};
+use super::wind_down::Wait;
 use crate::event::LockMode;
 
 /// Thrown (with `panic_any`) in threads of a std-engine execution that was
@@ -23,9 +26,11 @@ pub(crate) struct Deadlocked;
 const STD_DEADLOCK_AFTER: Duration = Duration::from_millis(300);
 const STD_POLL: Duration = Duration::from_millis(5);
 
+/// A raw lock. Under loom it also holds the execution when that execution
+/// can be wound down (`keep_going`): its loom guards are then kept there.
 pub(crate) enum RawLock {
-    LoomMutex(loom::sync::Mutex<()>),
-    LoomRwLock(loom::sync::RwLock<()>),
+    LoomMutex(loom::sync::Mutex<()>, Option<Arc<Execution>>),
+    LoomRwLock(loom::sync::RwLock<()>, Option<Arc<Execution>>),
     Std(StdLock),
 }
 
@@ -44,20 +49,78 @@ struct StdLockState {
 impl RawLock {
     /// A lock for the engine of the current execution (std outside any).
     pub fn new(rwlock: bool) -> Self {
-        match execution::with_current(|e| e.engine) {
-            Some(Engine::Loom) if rwlock => RawLock::LoomRwLock(loom::sync::RwLock::new(())),
-            Some(Engine::Loom) => RawLock::LoomMutex(loom::sync::Mutex::new(())),
+        let exec = execution::current();
+        match exec.as_ref().map(|e| e.engine) {
+            Some(Engine::Loom) => {
+                let windable = exec.filter(|e| e.wind_down.is_some());
+                if rwlock {
+                    RawLock::LoomRwLock(loom::sync::RwLock::new(()), windable)
+                } else {
+                    RawLock::LoomMutex(loom::sync::Mutex::new(()), windable)
+                }
+            }
             _ => RawLock::Std(StdLock::default()),
         }
     }
 
-    pub fn acquire(&self, mode: LockMode) -> RawGuard<'_> {
-        let kind = match self {
-            RawLock::LoomMutex(m) => GuardKind::LoomMutex(m.lock().unwrap()),
-            RawLock::LoomRwLock(l) => match mode {
+    /// Where the lock lives, which names it in the wind-down's books.
+    fn address(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    fn windable(&self) -> Option<&Arc<Execution>> {
+        match self {
+            RawLock::LoomMutex(_, exec) | RawLock::LoomRwLock(_, exec) => exec.as_ref(),
+            RawLock::Std(_) => None,
+        }
+    }
+
+    fn loom_acquire(&self, mode: LockMode) -> GuardKind<'_> {
+        match self {
+            RawLock::LoomMutex(m, _) => GuardKind::LoomMutex(m.lock().unwrap()),
+            RawLock::LoomRwLock(l, _) => match mode {
                 LockMode::Shared => GuardKind::LoomRead(l.read().unwrap()),
                 LockMode::Exclusive => GuardKind::LoomWrite(l.write().unwrap()),
             },
+            RawLock::Std(_) => unreachable!("a std lock under loom"),
+        }
+    }
+
+    /// A loom guard kept by the wind-down of `exec`, for the program's guard.
+    fn kept<'a>(
+        &'a self,
+        exec: &Arc<Execution>,
+        kind: GuardKind<'a>,
+        mode: LockMode,
+    ) -> RawGuard<'a> {
+        let wind = exec.wind_down.as_ref().expect("a windable execution");
+        let id = wind.keep(exec.agent(), self.address(), mode, kind);
+        // Woken into a wound-down execution: let go and unwind.
+        exec.stop_if_wound_down();
+        RawGuard::new(GuardKind::Kept {
+            id,
+            exec: Arc::clone(exec),
+            _lock: std::marker::PhantomData,
+        })
+    }
+
+    pub fn acquire(&self, mode: LockMode) -> RawGuard<'_> {
+        if let Some(exec) = self.windable() {
+            exec.stop_if_wound_down();
+            let agent = exec.agent();
+            exec.block(
+                agent,
+                Wait::Lock {
+                    lock: self.address(),
+                    mode,
+                },
+            );
+            let kind = self.loom_acquire(mode);
+            exec.unblock_raw(agent);
+            return self.kept(exec, kind, mode);
+        }
+        let kind = match self {
+            RawLock::LoomMutex(..) | RawLock::LoomRwLock(..) => self.loom_acquire(mode),
             RawLock::Std(l) => {
                 let exec = execution::current();
                 let mut state =
@@ -75,9 +138,12 @@ impl RawLock {
     }
 
     pub fn try_acquire(&self, mode: LockMode) -> Option<RawGuard<'_>> {
+        if let Some(exec) = self.windable() {
+            exec.stop_if_wound_down();
+        }
         let kind = match self {
-            RawLock::LoomMutex(m) => GuardKind::LoomMutex(m.try_lock().ok()?),
-            RawLock::LoomRwLock(l) => match mode {
+            RawLock::LoomMutex(m, _) => GuardKind::LoomMutex(m.try_lock().ok()?),
+            RawLock::LoomRwLock(l, _) => match mode {
                 LockMode::Shared => GuardKind::LoomRead(l.try_read().ok()?),
                 LockMode::Exclusive => GuardKind::LoomWrite(l.try_write().ok()?),
             },
@@ -94,7 +160,18 @@ impl RawLock {
                 GuardKind::Std { lock: l, mode }
             }
         };
-        Some(RawGuard::new(kind))
+        match self.windable() {
+            Some(exec) => Some(self.kept(exec, kind, mode)),
+            None => Some(RawGuard::new(kind)),
+        }
+    }
+}
+
+impl Drop for RawLock {
+    fn drop(&mut self) {
+        if let Some(wind) = self.windable().and_then(|e| e.wind_down.as_ref()) {
+            wind.forget_lock(self.address());
+        }
     }
 }
 
@@ -104,7 +181,16 @@ pub(crate) enum GuardKind<'a> {
     LoomMutex(loom::sync::MutexGuard<'a, ()>),
     LoomRead(loom::sync::RwLockReadGuard<'a, ()>),
     LoomWrite(loom::sync::RwLockWriteGuard<'a, ()>),
-    Std { lock: &'a StdLock, mode: LockMode },
+    Std {
+        lock: &'a StdLock,
+        mode: LockMode,
+    },
+    /// A loom guard kept by the execution's wind-down under this id.
+    Kept {
+        id: u64,
+        exec: Arc<Execution>,
+        _lock: std::marker::PhantomData<&'a RawLock>,
+    },
 }
 
 /// A held raw lock. Dropping it releases the lock, except while the thread
@@ -143,6 +229,13 @@ impl Drop for RawGuard<'_> {
                 lock.cv.notify_all();
                 execution::with_current(|e| bump(&e.progress));
             }
+            // Unwinding: the loom guard stays kept, for the wind-down.
+            GuardKind::Kept { .. } if std::thread::panicking() => {}
+            GuardKind::Kept { id, exec, .. } => {
+                if let Some(wind) = exec.wind_down.as_ref() {
+                    drop(wind.take(*id));
+                }
+            }
             _ if std::thread::panicking() => return,
             _ => {}
         }
@@ -152,7 +245,7 @@ impl Drop for RawGuard<'_> {
 }
 
 pub(crate) enum RawCondvar {
-    Loom(loom::sync::Condvar),
+    Loom(loom::sync::Condvar, Option<Arc<Execution>>),
     Std {
         generation: std::sync::Mutex<u64>,
         cv: std::sync::Condvar,
@@ -162,7 +255,10 @@ pub(crate) enum RawCondvar {
 impl RawCondvar {
     pub fn new() -> Self {
         match execution::with_current(|e| e.engine) {
-            Some(Engine::Loom) => RawCondvar::Loom(loom::sync::Condvar::new()),
+            Some(Engine::Loom) => RawCondvar::Loom(
+                loom::sync::Condvar::new(),
+                execution::current().filter(|e| e.wind_down.is_some()),
+            ),
             _ => RawCondvar::Std {
                 generation: std::sync::Mutex::new(0),
                 cv: std::sync::Condvar::new(),
@@ -172,8 +268,11 @@ impl RawCondvar {
 
     /// Releases `guard`'s lock, sleeps until notified, and takes the lock again.
     pub fn wait<'a>(&self, guard: RawGuard<'a>, lock: &'a RawLock) -> RawGuard<'a> {
+        if let RawCondvar::Loom(cv, Some(exec)) = self {
+            return Self::wait_windable(cv, exec, guard, lock);
+        }
         match (self, guard.into_kind()) {
-            (RawCondvar::Loom(cv), GuardKind::LoomMutex(g)) => {
+            (RawCondvar::Loom(cv, _), GuardKind::LoomMutex(g)) => {
                 RawGuard::new(GuardKind::LoomMutex(cv.wait(g).unwrap()))
             }
             (RawCondvar::Std { generation, cv }, kind) => {
@@ -187,17 +286,62 @@ impl RawCondvar {
                 }));
                 lock.acquire(LockMode::Exclusive)
             }
-            (RawCondvar::Loom(_), other) => {
+            (RawCondvar::Loom(..), other) => {
                 drop(RawGuard::new(other));
                 panic!("a condvar must be used with the mutex of the same model")
             }
         }
     }
 
+    /// `wait` in an execution that can be wound down: the mutex's loom guard
+    /// is taken from the wind-down for the wait and kept again after it.
+    fn wait_windable<'a>(
+        cv: &loom::sync::Condvar,
+        exec: &Arc<Execution>,
+        guard: RawGuard<'a>,
+        lock: &'a RawLock,
+    ) -> RawGuard<'a> {
+        exec.stop_if_wound_down();
+        let wind = exec.wind_down.as_ref().expect("a windable execution");
+        let GuardKind::Kept { id, .. } = guard.into_kind() else {
+            panic!("a condvar must be used with the mutex of the same model")
+        };
+        let agent = exec.agent();
+        let Some(GuardKind::LoomMutex(g)) = wind.take(id) else {
+            // Released by the wind-down already.
+            exec.stop_if_wound_down();
+            panic!("a condvar must be used with the mutex of the same model")
+        };
+        let wait = Wait::Condvar {
+            condvar: cv as *const loom::sync::Condvar as usize,
+            notified: false,
+        };
+        if exec.deadlocked_after(agent, Some(&wait)) {
+            // Kept again so that the wind-down releases it.
+            wind.keep(
+                agent,
+                lock.address(),
+                LockMode::Exclusive,
+                GuardKind::LoomMutex(g),
+            );
+            exec.wind_down_now(super::wind_down::Cause::Deadlock);
+        }
+        wind.set_wait(agent, wait);
+        let g = cv.wait(g).unwrap();
+        exec.unblock_raw(agent);
+        lock.kept(exec, GuardKind::LoomMutex(g), LockMode::Exclusive)
+    }
+
     pub fn notify(&self, all: bool) {
+        if let RawCondvar::Loom(cv, Some(exec)) = self {
+            exec.stop_if_wound_down();
+            if let Some(wind) = exec.wind_down.as_ref() {
+                wind.notified(cv as *const loom::sync::Condvar as usize);
+            }
+        }
         match self {
-            RawCondvar::Loom(cv) if all => cv.notify_all(),
-            RawCondvar::Loom(cv) => cv.notify_one(),
+            RawCondvar::Loom(cv, _) if all => cv.notify_all(),
+            RawCondvar::Loom(cv, _) => cv.notify_one(),
             RawCondvar::Std { generation, cv } => {
                 *generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
                 cv.notify_all();

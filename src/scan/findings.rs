@@ -14,7 +14,9 @@ use super::lock_names::{Place, Root};
 use super::summary::{HeldUse, LockUse, Program, ScanFact};
 use super::tables::FnId;
 use crate::analysis::happens_before::VectorClock;
-use crate::analysis::lock_graph::{self, Acquisition, Held, LockKey, Segment, Verdict};
+use crate::analysis::lock_graph::{
+    self, cycle_help, cycle_message, Acquisition, Held, LockKey, Segment, Verdict,
+};
 use crate::event::AgentId;
 use crate::event::{LockMode, Site};
 use crate::finding::{Finding, Kind, TraceStep};
@@ -39,15 +41,6 @@ fn verb(mode: LockMode) -> &'static str {
     match mode {
         LockMode::Exclusive => "lock",
         LockMode::Shared => "read",
-    }
-}
-
-fn quoted_list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|k| format!("`{k}`")).collect();
-    match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
     }
 }
 
@@ -523,21 +516,7 @@ impl<'p> Findings<'p> {
             .collect();
         let locks: Vec<String> = edges.iter().map(|(_, h)| self.name_of(&h.lock)).collect();
         let names: Vec<&str> = locks.iter().map(String::as_str).collect();
-        let message = if locks.len() == 2 {
-            format!("locks {} are taken in opposite orders", quoted_list(&names))
-        } else {
-            let path: Vec<String> = names
-                .iter()
-                .chain(names.first())
-                .map(|k| format!("`{k}`"))
-                .collect();
-            format!(
-                "locks {} are taken in a cycle: {}",
-                quoted_list(&names),
-                path.join(" → ")
-            )
-        };
-        let mut finding = Finding::new(Kind::LockOrderInversion, message);
+        let mut finding = Finding::new(Kind::LockOrderInversion, cycle_message(&names));
         let mut held_steps = Vec::new();
         let mut wait_steps = Vec::new();
         for (fact, h) in &edges {
@@ -577,16 +556,9 @@ impl<'p> Findings<'p> {
                 .highlighted(),
             );
         }
-        let mut order = names.clone();
-        order.sort_unstable();
-        let order: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
         finding = finding
             .with_trace(held_steps.into_iter().chain(wait_steps).collect())
-            .with_help(format!(
-                "pick one global order for these locks and take them in that order everywhere \
-                 (for example {}), or take them together under one lock",
-                order.join(" before ")
-            ));
+            .with_help(cycle_help(&names));
         for note in notes {
             finding = finding.with_note(note.clone());
         }

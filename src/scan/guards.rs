@@ -407,7 +407,7 @@ struct Interp<'a> {
 // Names the analysis knows
 
 /// Lock methods: mode, blocks, recursive read, upgradable read.
-fn lock_method(name: &str) -> Option<(LockMode, bool, bool, bool)> {
+pub(crate) fn lock_method(name: &str) -> Option<(LockMode, bool, bool, bool)> {
     use LockMode::{Exclusive as X, Shared as S};
     Some(match name {
         "lock" | "lock_arc" | "lock_owned" | "blocking_lock" | "blocking_lock_owned" => {

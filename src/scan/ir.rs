@@ -119,7 +119,7 @@ impl Ty {
     }
 
     /// The last path segment, for path types.
-    pub fn name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<Sym> {
         match self {
             Ty::Path { segs, .. } => segs.last().copied(),
             _ => None,
@@ -414,6 +414,15 @@ pub struct FnDef {
     /// Type parameters (of the function and its impl or trait) and their trait bounds.
     pub generics: Vec<(Sym, Vec<Ty>)>,
     pub body: Option<Block>,
+    /// What the body calls, sorted: `(type, name)` for `Type::name(..)`,
+    /// `("", name)` for methods and plain function names.
+    pub called: Vec<(Sym, Sym)>,
+    /// The body takes a lock, touches an atomic or a condvar, or spawns:
+    /// it matters, and so do its callers.
+    pub direct: bool,
+    /// The body calls a closure it was given (or something it cannot
+    /// name): it matters to the closures its callers pass.
+    pub invokes: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -21,6 +21,7 @@ pub fn lower_file(file: &syn::File, module: &[Sym]) -> FileItems {
     let mut lower = Lower {
         items: FileItems::default(),
         depth: 0,
+        calls: Vec::new(),
         renames,
     };
     lower.items_in(&file.items, module);
@@ -101,9 +102,40 @@ fn first_line(attrs: &[syn::Attribute], fallback: Pos) -> u32 {
         .map_or(fallback.line, |l| l.min(fallback.line))
 }
 
+/// What the function being lowered calls.
+#[derive(Default)]
+struct Calls {
+    names: Vec<(Sym, Sym)>,
+    direct: bool,
+    invokes: bool,
+    params: Vec<Sym>,
+}
+
+/// Method names that make a body matter by themselves.
+fn direct_method(name: &str) -> bool {
+    matches!(
+        name,
+        "load"
+            | "store"
+            | "swap"
+            | "notify_one"
+            | "notify_all"
+            | "join"
+            | "unlocked"
+            | "scope"
+            | "execute"
+            | "get_or_init"
+            | "force"
+    ) || super::guards::lock_method(name).is_some()
+        || name.starts_with("wait")
+        || name.starts_with("spawn")
+}
+
 struct Lower {
     items: FileItems,
     depth: u32,
+    /// One per function being lowered (functions nest).
+    calls: Vec<Calls>,
     /// `use a::B as C;` in the file: a type spelled `C` is `a::B`.
     renames: Vec<(Sym, Vec<Sym>)>,
 }
@@ -476,8 +508,19 @@ impl Lower {
         };
         let mut generics = outer_generics.to_vec();
         generics.extend(self.generics(&sig.generics));
-        // `impl Trait` arguments are anonymous type parameters.
+        let mut param_names = Vec::new();
+        for (p, _) in &params {
+            p.bindings(&mut param_names);
+        }
+        self.calls.push(Calls {
+            params: param_names,
+            ..Calls::default()
+        });
         let body = body.map(|b| self.block(b, module));
+        let calls = self.calls.pop().unwrap_or_default();
+        let mut called = calls.names;
+        called.sort_unstable();
+        called.dedup();
         let last = body.as_ref().map_or(name_pos.line, |b| b.end.line);
         FnDef {
             name: sym(&sig.ident),
@@ -492,6 +535,27 @@ impl Lower {
             is_pub: false,
             generics,
             body,
+            called,
+            direct: calls.direct,
+            invokes: calls.invokes,
+        }
+    }
+
+    fn note_call(&mut self, owner: Sym, name: Sym, method: bool) {
+        if let Some(c) = self.calls.last_mut() {
+            if direct_method(name) {
+                c.direct = true;
+            }
+            if !method && c.params.contains(&name) {
+                c.invokes = true;
+            }
+            if !method
+                && (name.starts_with("spawn")
+                    || matches!(name, "join" | "scope" | "execute" | "unlocked"))
+            {
+                c.direct = true;
+            }
+            c.names.push((owner, name));
         }
     }
 
@@ -740,6 +804,8 @@ impl Lower {
                 (ExprKind::Index(base, self.boxed(&i.index, module)), at)
             }
             E::MethodCall(m) => {
+                let method = sym(&m.method);
+                self.note_call("", method, true);
                 let recv = self.boxed(&m.receiver, module);
                 let at = if recv.pos == Pos::default() {
                     pos(m.method.span())
@@ -747,16 +813,30 @@ impl Lower {
                     recv.pos
                 };
                 let args = self.exprs(m.args.iter(), module);
-                (
-                    ExprKind::MethodCall {
-                        recv,
-                        method: sym(&m.method),
-                        args,
-                    },
-                    at,
-                )
+                (ExprKind::MethodCall { recv, method, args }, at)
             }
             E::Call(c) => {
+                if let E::Path(p) = &*c.func {
+                    let segs = &p.path.segments;
+                    if let Some(last) = segs.last() {
+                        // `Type::f`: qualified by the type; `Self::f`,
+                        // `module::f` and `f` by the name alone.
+                        let owner = if segs.len() >= 2 {
+                            let o = sym(&segs[segs.len() - 2].ident);
+                            if o != "Self" && o.starts_with(|ch: char| ch.is_ascii_uppercase()) {
+                                o
+                            } else {
+                                ""
+                            }
+                        } else {
+                            ""
+                        };
+                        self.note_call(owner, sym(&last.ident), false);
+                    }
+                } else if let Some(calls) = self.calls.last_mut() {
+                    // `(self.callback)(x)` and the like: it may be anything.
+                    calls.invokes = true;
+                }
                 let func = self.boxed(&c.func, module);
                 let at = func.pos;
                 let args = self.exprs(c.args.iter(), module);

@@ -173,6 +173,60 @@ pub fn scan_sources(
     analyse(options, &crates, files, parsed, Vec::new(), clock)
 }
 
+/// The functions worth interpreting: those that take a lock, touch an
+/// atomic or a condvar, await, spawn, call a closure they were given, hand
+/// out or take guards, and those that call (by name) one of these. The
+/// others can neither hold a lock nor lead to one: their facts and
+/// summaries would be empty.
+fn relevance(t: &tables::Tables) -> Vec<bool> {
+    let mut relevant: Vec<bool> = t
+        .fns
+        .iter()
+        .map(|f| {
+            f.def.direct
+                || f.returns_guard
+                || f.def
+                    .params
+                    .iter()
+                    .any(|(_, ty)| t.holds_guard(f.krate, ty))
+        })
+        .collect();
+    // Relevant names, bare (`name`) and by type (`Type`, `name`).
+    let mut names: std::collections::HashSet<(ir::Sym, ir::Sym)> = std::collections::HashSet::new();
+    let add = |names: &mut std::collections::HashSet<(ir::Sym, ir::Sym)>, f: &tables::FnInfo| {
+        names.insert(("", f.def.name));
+        if let Some(ty) = f.self_ty.as_ref().and_then(|t| t.name()) {
+            names.insert((ty, f.def.name));
+        }
+        if let Some(tr) = f.trait_name {
+            names.insert((tr, f.def.name));
+        }
+    };
+    for (f, &r) in t.fns.iter().zip(&relevant) {
+        if r {
+            add(&mut names, f);
+        }
+    }
+    loop {
+        let mut changed = false;
+        for (i, f) in t.fns.iter().enumerate() {
+            if !relevant[i] && f.def.called.iter().any(|c| names.contains(c)) {
+                relevant[i] = true;
+                add(&mut names, f);
+                changed = true;
+            }
+        }
+        if !changed {
+            // Functions that call closures they are given: their callers'
+            // closures run inside them.
+            for (i, f) in t.fns.iter().enumerate() {
+                relevant[i] |= f.def.invokes;
+            }
+            return relevant;
+        }
+    }
+}
+
 /// Phase timings on stderr when `INTERLOCK_TIMING` is set (for profiling).
 struct Clock {
     start: std::time::Instant,
@@ -259,7 +313,18 @@ fn analyse(
     let tables = tables::Tables::build(crate_names, files, items);
     lap("tables");
 
+    let relevant = relevance(&tables);
+    if clock.on {
+        eprintln!(
+            "relevant functions: {} of {}",
+            relevant.iter().filter(|&&r| r).count(),
+            relevant.len()
+        );
+    }
     let fn_facts = parse::parallel(tables.fns.len(), jobs, |f| {
+        if !relevant[f] {
+            return guards::FnFacts::default();
+        }
         let f = f as tables::FnId;
         let info = &tables.fns[f as usize];
         // The generic copy of a trait's default method when the trait has

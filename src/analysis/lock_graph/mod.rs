@@ -24,6 +24,7 @@ pub use cycles::{SearchLimits, SearchStats};
 pub use facts::{facts_from_trace, Acquisition, Held, LockKey, Permit, Segment};
 pub use filters::{Suppression, Verdict};
 pub use graph::{Instance, LockGraph};
+pub(crate) use report::{cycle_help, cycle_message};
 
 use crate::event::Trace;
 use crate::finding::Finding;

@@ -19,13 +19,44 @@ fn verb(mode: LockMode) -> &'static str {
 }
 
 /// "`a`, `b` and `c`"
-fn list(names: &[&LockKey]) -> String {
+pub(crate) fn quoted_list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|k| format!("`{k}`")).collect();
     match quoted.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),
     }
+}
+
+/// The message of a lock-order cycle through `names`, in the order each is
+/// held while the next is asked for (the runtime's and the scanner's).
+pub(crate) fn cycle_message(names: &[&str]) -> String {
+    if names.len() == 2 {
+        format!("locks {} are taken in opposite orders", quoted_list(names))
+    } else {
+        let path: Vec<String> = names
+            .iter()
+            .chain(names.first())
+            .map(|k| format!("`{k}`"))
+            .collect();
+        format!(
+            "locks {} are taken in a cycle: {}",
+            quoted_list(names),
+            path.join(" → ")
+        )
+    }
+}
+
+/// The fix of a lock-order cycle through `names`.
+pub(crate) fn cycle_help(names: &[&str]) -> String {
+    let mut order = names.to_vec();
+    order.sort_unstable();
+    let order: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
+    format!(
+        "pick one global order for these locks and take them in that order everywhere \
+         (for example {}), or take them together under one lock",
+        order.join(" before ")
+    )
 }
 
 /// A kept cycle as a finding. Locations: for each edge, where the second
@@ -43,21 +74,9 @@ pub(crate) fn cycle_finding(
         .iter()
         .map(|&e| graph.lock(graph.edges[e as usize].from))
         .collect();
-    let message = if locks.len() == 2 {
-        format!("locks {} are taken in opposite orders", list(&locks))
-    } else {
-        let path: Vec<String> = locks
-            .iter()
-            .chain(locks.first())
-            .map(|k| format!("`{k}`"))
-            .collect();
-        format!(
-            "locks {} are taken in a cycle: {}",
-            list(&locks),
-            path.join(" → ")
-        )
-    };
-    let mut finding = Finding::new(Kind::LockOrderInversion, message);
+    let names: Vec<String> = locks.iter().map(|k| k.to_string()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut finding = Finding::new(Kind::LockOrderInversion, cycle_message(&names));
     let mut held_steps = Vec::new();
     let mut wait_steps = Vec::new();
     for &i in chosen {
@@ -87,16 +106,9 @@ pub(crate) fn cycle_finding(
             .highlighted(),
         );
     }
-    let mut order: Vec<&LockKey> = locks.clone();
-    order.sort();
-    let order: Vec<String> = order.iter().map(|k| format!("`{k}`")).collect();
     finding = finding
         .with_trace(held_steps.into_iter().chain(wait_steps).collect())
-        .with_help(format!(
-            "pick one global order for these locks and take them in that order everywhere \
-             (for example {}), or take them together under one lock",
-            order.join(" before ")
-        ));
+        .with_help(cycle_help(&names));
     for note in notes {
         finding = finding.with_note(note.clone());
     }
