@@ -53,6 +53,15 @@ fn interlock_philosophers() {
     }
 }
 
+/// Minor page faults of this process so far (Linux), where the platform
+/// says: each loom thread runs on a fresh coroutine stack, and every page of
+/// it that a thread touches is a fault.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(7)?.parse().ok()
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -61,20 +70,35 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 3 } else { 11 };
+    // For profiling one side alone: `INTERLOCK_BENCH_SIDE=loom|interlock`.
+    let side_var = std::env::var("INTERLOCK_BENCH_SIDE").ok();
+    let side = side_var.as_deref();
     let mut raw = Vec::new();
     let mut instrumented = Vec::new();
     let mut executions = 0;
+    let (mut raw_faults, mut instrumented_faults) = (0, 0);
     // Interleave the two so that machine noise hits both alike.
     for _ in 0..rounds {
+        let faults = minor_faults();
         let start = Instant::now();
-        loom::model::Builder::new().check(loom_philosophers);
+        if side != Some("interlock") {
+            loom::model::Builder::new().check(loom_philosophers);
+        }
         raw.push(start.elapsed());
-
+        let middle = minor_faults();
         let start = Instant::now();
-        let report = interlock::Builder::new()
-            .preemption_bound(None)
-            .check(interlock_philosophers);
+        let report = if side == Some("loom") {
+            interlock::Report::default()
+        } else {
+            interlock::Builder::new()
+                .preemption_bound(None)
+                .check(interlock_philosophers)
+        };
         instrumented.push(start.elapsed());
+        if let (Some(a), Some(b), Some(c)) = (faults, middle, minor_faults()) {
+            raw_faults += b - a;
+            instrumented_faults += c - b;
+        }
         assert!(report.is_clean(), "{report}");
         executions = report.summary.executions;
     }
@@ -86,7 +110,16 @@ fn main() {
         "  overhead:           {:.2}x",
         instrumented.as_secs_f64() / raw.as_secs_f64()
     );
+    let per_execution = |faults: u64| faults as f64 / (rounds as f64 * executions.max(1) as f64);
+    println!(
+        "  minor page faults per execution: raw loom {:.1}, interlock {:.1}",
+        per_execution(raw_faults),
+        per_execution(instrumented_faults)
+    );
 
+    if side.is_some() {
+        return;
+    }
     for bound in [None, Some(2)] {
         let report = interlock::Builder::new()
             .preemption_bound(bound)

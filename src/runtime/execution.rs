@@ -69,7 +69,9 @@ pub(crate) struct Recording {
     /// Objects named by the program itself (a pool's name), kept as they are.
     pub named: std::collections::HashSet<ObjectId>,
     /// The GPU calls of the execution (`interlock::gpu`), for the stream checker.
-    pub gpu: crate::gpu::model::Recorded,
+    /// Boxed: most programs use no GPU, and a smaller execution touches
+    /// fewer pages of loom's fresh coroutine stacks.
+    pub gpu: Box<crate::gpu::model::Recorded>,
 }
 
 pub(crate) type Nesting = (
@@ -100,7 +102,10 @@ pub(crate) struct Execution {
     pub engine: Engine,
     /// Counted from 1.
     pub number: u64,
-    recording: Mutex<Recording>,
+    /// Boxed, as is the whole execution: each execution is set up on a
+    /// fresh loom coroutine stack, and every page of it touched costs a
+    /// fault, more than recording the execution's steps.
+    recording: Mutex<Box<Recording>>,
     /// Threads spawned so far (loom allows 4 besides the model's main thread).
     pub spawned: AtomicUsize,
     /// Std engine: threads alive, to notice when all are stuck.
@@ -120,7 +125,7 @@ pub(crate) struct Execution {
     pub wind_down: Option<WindDown>,
     /// The recording as it was when the execution failed, set aside while
     /// its threads wind down (see `wind_down`).
-    frozen: Mutex<Option<Recording>>,
+    frozen: Mutex<Option<Box<Recording>>>,
 }
 
 thread_local! {
@@ -145,6 +150,13 @@ pub(crate) fn enter(execution: Option<Arc<Execution>>) -> EnterGuard {
     EnterGuard { previous }
 }
 
+/// Makes `execution` the current one on this OS thread, with no way back:
+/// the one it replaces is dropped.
+pub(crate) fn make_current(execution: Option<Arc<Execution>>) {
+    let previous = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), execution));
+    drop(previous);
+}
+
 pub(crate) struct EnterGuard {
     previous: Option<Arc<Execution>>,
 }
@@ -164,7 +176,7 @@ impl Execution {
     /// An execution that, with `windable` (loom, `keep_going`), is ended
     /// early when it fails, so that exploration can go on.
     pub fn with_wind_down(engine: Engine, number: u64, windable: bool) -> Arc<Self> {
-        let mut recording = Recording::default();
+        let mut recording = Box::<Recording>::default();
         recording.trace.thread("main");
         Arc::new(Execution {
             engine,
@@ -204,7 +216,7 @@ impl Execution {
             && waiters.values().all(|p| *p == progress)
     }
 
-    pub fn recording(&self) -> MutexGuard<'_, Recording> {
+    pub fn recording(&self) -> MutexGuard<'_, Box<Recording>> {
         // A panic while recording cannot leave the trace half-written in a
         // way that matters to the report, so a poisoned lock is still usable.
         self.recording.lock().unwrap_or_else(|e| e.into_inner())
@@ -531,7 +543,7 @@ impl Execution {
             finished: rec.finished.clone(),
             ..Recording::default()
         };
-        let failed = std::mem::replace(&mut *rec, rest);
+        let failed = std::mem::replace(&mut *rec, Box::new(rest));
         drop(rec);
         *self.frozen.lock().unwrap_or_else(|e| e.into_inner()) = Some(failed);
     }

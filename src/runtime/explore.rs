@@ -375,8 +375,9 @@ impl Builder {
                     exec
                 };
                 // Threads of this execution run on this OS thread and find
-                // it here, even after the main closure has returned.
-                std::mem::forget(execution::enter(Some(Arc::clone(&exec))));
+                // it here, even after the main closure has returned; the
+                // previous execution is let go.
+                execution::make_current(Some(Arc::clone(&exec)));
                 // With keep_going a failure ends this execution only.
                 let _ = exec.run_thread(crate::event::AgentId(0), || model_f());
             })
@@ -612,4 +613,38 @@ fn quick_findings(rec: &execution::Recording) -> Vec<Finding> {
 
 fn is_loom_deadlock(payload: &(dyn std::any::Any + Send)) -> bool {
     panic_hook::message_of(payload).starts_with("deadlock;")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Mutex, Weak};
+
+    use super::*;
+
+    /// Every execution explored.
+    static SEEN: Mutex<Vec<Weak<Execution>>> = Mutex::new(Vec::new());
+
+    #[test]
+    fn executions_are_let_go_once_analysed() {
+        let report = Builder::new().check(|| {
+            if let Some(exec) = execution::current() {
+                SEEN.lock().unwrap().push(Arc::downgrade(&exec));
+            }
+            let m = Arc::new(crate::sync::Mutex::new(0));
+            let m2 = Arc::clone(&m);
+            let t = crate::thread::spawn(move || *m2.lock().unwrap() += 1);
+            *m.lock().unwrap() += 1;
+            t.join().unwrap();
+        });
+        assert!(report.is_clean(), "{report}");
+        let seen = SEEN.lock().unwrap();
+        assert!(seen.len() > 2, "{} executions", seen.len());
+        // The last one may still be current on this thread.
+        let alive = seen.iter().filter(|w| w.upgrade().is_some()).count();
+        assert!(
+            alive <= 1,
+            "{alive} of {} executions still alive",
+            seen.len()
+        );
+    }
 }

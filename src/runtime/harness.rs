@@ -98,8 +98,16 @@ impl<T: 'static> ModelStatic<T> {
 }
 
 /// A value owned by one execution. Statics only need `Sync`; the value is
-/// never dropped (executions are few and short), so `Send` is not needed.
+/// never dropped (its execution may end on another thread than the one that
+/// made it, and most values point back at their execution anyway), so `Send`
+/// is not needed.
 pub(crate) struct StaticValue(Box<dyn Any>);
+
+impl Drop for StaticValue {
+    fn drop(&mut self) {
+        std::mem::forget(std::mem::replace(&mut self.0, Box::new(())));
+    }
+}
 
 // SAFETY: the value is only handed out as `&T` where `T: Sync` (see `Deref`),
 // and never dropped or moved out.

@@ -106,35 +106,44 @@ impl RawLock {
 
     pub fn acquire(&self, mode: LockMode) -> RawGuard<'_> {
         if let Some(exec) = self.windable() {
-            exec.stop_if_wound_down();
-            let agent = exec.agent();
-            exec.block(
-                agent,
-                Wait::Lock {
-                    lock: self.address(),
-                    mode,
-                },
-            );
-            let kind = self.loom_acquire(mode);
-            exec.unblock_raw(agent);
-            return self.kept(exec, kind, mode);
+            return self.acquire_windable(exec, mode);
         }
         let kind = match self {
             RawLock::LoomMutex(..) | RawLock::LoomRwLock(..) => self.loom_acquire(mode),
-            RawLock::Std(l) => {
-                let exec = execution::current();
-                let mut state =
-                    std_wait(exec.as_deref(), &l.state, &l.cv, |s: &mut StdLockState| {
-                        !s.writer && (mode == LockMode::Shared || s.readers == 0)
-                    });
-                match mode {
-                    LockMode::Shared => state.readers += 1,
-                    LockMode::Exclusive => state.writer = true,
-                }
-                GuardKind::Std { lock: l, mode }
-            }
+            RawLock::Std(l) => Self::std_acquire(l, mode),
         };
         RawGuard::new(kind)
+    }
+
+    // Kept out of line: the path to loom's lock runs on a coroutine stack,
+    // where every page a deeper frame touches is a fault.
+    #[inline(never)]
+    fn acquire_windable<'a>(&'a self, exec: &Arc<Execution>, mode: LockMode) -> RawGuard<'a> {
+        exec.stop_if_wound_down();
+        let agent = exec.agent();
+        exec.block(
+            agent,
+            Wait::Lock {
+                lock: self.address(),
+                mode,
+            },
+        );
+        let kind = self.loom_acquire(mode);
+        exec.unblock_raw(agent);
+        self.kept(exec, kind, mode)
+    }
+
+    #[inline(never)]
+    fn std_acquire(l: &StdLock, mode: LockMode) -> GuardKind<'_> {
+        let exec = execution::current();
+        let mut state = std_wait(exec.as_deref(), &l.state, &l.cv, |s: &mut StdLockState| {
+            !s.writer && (mode == LockMode::Shared || s.readers == 0)
+        });
+        match mode {
+            LockMode::Shared => state.readers += 1,
+            LockMode::Exclusive => state.writer = true,
+        }
+        GuardKind::Std { lock: l, mode }
     }
 
     pub fn try_acquire(&self, mode: LockMode) -> Option<RawGuard<'_>> {

@@ -85,6 +85,18 @@ pub(crate) struct WindDown {
 unsafe impl Send for WindDown {}
 unsafe impl Sync for WindDown {}
 
+impl Drop for WindDown {
+    fn drop(&mut self) {
+        // Guards still kept when the execution goes (a guard the program
+        // leaked) belong to a loom execution that is over: releasing them
+        // would reach into the next one.
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        for kept in st.kept.drain(..) {
+            std::mem::forget(kept.guard);
+        }
+    }
+}
+
 impl WindDown {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
