@@ -44,19 +44,52 @@ pub(crate) struct PanicRecord {
     pub agent: Option<AgentId>,
 }
 
+/// Hashes the small integer keys of a recording (thread keys, agents):
+/// std's SipHash resists chosen keys and costs more than the rest of
+/// recording a step, and these keys are the runtime's own.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct SmallKeyHasher(u64);
+
+impl std::hash::Hasher for SmallKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // FxHash's step: the multiply spreads a counter over the high bits.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+pub(crate) type SmallMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<SmallKeyHasher>>;
+
 /// The mutable part of an execution.
 #[derive(Default)]
 pub(crate) struct Recording {
     pub trace: Trace,
-    agents: HashMap<ThreadKey, AgentId>,
+    agents: SmallMap<ThreadKey, AgentId>,
     /// What each blocked thread waits for, and where it started waiting.
-    pub blocked: HashMap<AgentId, (Blocker, Site)>,
+    pub blocked: SmallMap<AgentId, (Blocker, Site)>,
     /// The first panic; later ones are usually its echoes (`join().unwrap()`).
     pub panic: Option<PanicRecord>,
     /// Threads finished (their closure returned or unwound).
     pub finished: Vec<AgentId>,
     /// Locks each thread holds now, in the order taken.
-    pub held: HashMap<AgentId, Vec<(ObjectId, LockMode, Site)>>,
+    pub held: SmallMap<AgentId, Vec<(ObjectId, LockMode, Site)>>,
     /// A re-acquisition that would block the thread on itself: the lock,
     /// the mode asked for, where, and where it was first taken.
     pub self_deadlock: Option<SelfDeadlock>,
@@ -247,6 +280,12 @@ impl Execution {
         agent
     }
 
+    /// [`Execution::record`] for a thread already known (the holder of a
+    /// guard): asking loom which thread runs costs more than the record.
+    pub fn record_by(&self, agent: AgentId, action: Action, site: Site) {
+        self.recording().trace.push(agent, action, site);
+    }
+
     /// Records a step and marks the thread as blocked on `blocker` until
     /// [`Execution::unblock`].
     pub fn record_blocking(&self, action: Option<Action>, blocker: Blocker, site: Site) -> AgentId {
@@ -318,9 +357,13 @@ impl Execution {
     }
 
     pub fn lock_released(&self, lock: ObjectId, mode: LockMode, site: Site) {
-        let key = self.thread_key();
+        let agent = self.agent();
+        self.lock_released_by(agent, lock, mode, site);
+    }
+
+    /// [`Execution::lock_released`] by the guard's holder, already known.
+    pub fn lock_released_by(&self, agent: AgentId, lock: ObjectId, mode: LockMode, site: Site) {
         let mut rec = self.recording();
-        let agent = rec.agent_of(key);
         rec.trace
             .push(agent, Action::LockRelease { lock, mode }, site);
         if let Some(held) = rec.held.get_mut(&agent) {

@@ -38,6 +38,23 @@ impl Handle {
         Some(exec.record(make(*id), site))
     }
 
+    /// [`Handle::record`] by a thread already known, when it is.
+    pub fn record_by(
+        &self,
+        agent: Option<AgentId>,
+        site: Site,
+        make: impl FnOnce(ObjectId) -> Action,
+    ) {
+        let Some(agent) = agent else {
+            self.record(site, make);
+            return;
+        };
+        if let Some((exec, id)) = self.recorded.as_ref() {
+            exec.stop_if_wound_down();
+            exec.record_by(agent, make(*id), site);
+        }
+    }
+
     /// Records a step that may block, remembering what the thread waits for.
     pub fn record_blocking(
         &self,

@@ -90,6 +90,7 @@ impl<T: ?Sized> Mutex<T> {
             raw: Some(raw),
             site,
             accessed: Cell::new(Accessed::NONE),
+            agent,
         }
     }
 
@@ -132,7 +133,13 @@ impl Accessed {
     const WRITE: u8 = 2;
 
     /// Records the first read and the first write of a guard's lifetime.
-    pub fn note(cell: &Cell<Accessed>, write: bool, handle: &Handle, site: &Site) {
+    pub fn note(
+        cell: &Cell<Accessed>,
+        write: bool,
+        handle: &Handle,
+        site: &Site,
+        agent: Option<AgentId>,
+    ) {
         // The site is where the guard is used (`*guard += 1`), not where it was taken.
         let seen = cell.get().0;
         let bit = if write { Self::WRITE } else { Self::READ };
@@ -142,7 +149,7 @@ impl Accessed {
             return;
         }
         cell.set(Accessed(seen | bit));
-        handle.record(site.clone(), |id| {
+        handle.record_by(agent, site.clone(), |id| {
             if write {
                 Action::Write { cell: id }
             } else {
@@ -158,6 +165,8 @@ pub struct MutexGuard<'a, T: ?Sized> {
     raw: Option<RawGuard<'a>>,
     site: Site,
     accessed: Cell<Accessed>,
+    /// The thread holding the guard (guards do not move between threads).
+    agent: Option<AgentId>,
 }
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
@@ -196,6 +205,7 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
             false,
             &self.mutex.data_handle,
             &Site::caller(),
+            self.agent,
         );
         // SAFETY: the guard holds the lock.
         unsafe { &*self.mutex.data.get() }
@@ -210,6 +220,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
             true,
             &self.mutex.data_handle,
             &Site::caller(),
+            self.agent,
         );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &mut *self.mutex.data.get() }
@@ -221,7 +232,12 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         if self.raw.is_some() && !std::thread::panicking() {
             if let (Some(exec), Some(id)) = (self.mutex.handle.execution(), self.mutex.handle.id())
             {
-                exec.lock_released(id, LockMode::Exclusive, self.site.clone());
+                match self.agent {
+                    Some(agent) => {
+                        exec.lock_released_by(agent, id, LockMode::Exclusive, self.site.clone())
+                    }
+                    None => exec.lock_released(id, LockMode::Exclusive, self.site.clone()),
+                }
             }
         }
         drop(self.raw.take());

@@ -62,6 +62,7 @@ impl<T: ?Sized> RwLock<T> {
             raw,
             site,
             accessed: Cell::new(Accessed::NONE),
+            agent,
         })
     }
 
@@ -76,6 +77,7 @@ impl<T: ?Sized> RwLock<T> {
             raw: Some(raw),
             site,
             accessed: Cell::new(Accessed::NONE),
+            agent,
         })
     }
 
@@ -93,6 +95,7 @@ impl<T: ?Sized> RwLock<T> {
             raw: Some(raw),
             site,
             accessed: Cell::new(Accessed::NONE),
+            agent,
         })
     }
 
@@ -110,6 +113,7 @@ impl<T: ?Sized> RwLock<T> {
             raw: Some(raw),
             site,
             accessed: Cell::new(Accessed::NONE),
+            agent,
         })
     }
 
@@ -134,12 +138,15 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    fn released(&self, mode: LockMode, site: &Site) {
+    fn released(&self, agent: Option<AgentId>, mode: LockMode, site: &Site) {
         if std::thread::panicking() {
             return;
         }
         if let (Some(exec), Some(id)) = (self.handle.execution(), self.handle.id()) {
-            exec.lock_released(id, mode, site.clone());
+            match agent {
+                Some(agent) => exec.lock_released_by(agent, id, mode, site.clone()),
+                None => exec.lock_released(id, mode, site.clone()),
+            }
         }
     }
 }
@@ -163,6 +170,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
     raw: Option<RawGuard<'a>>,
     site: Site,
     accessed: Cell<Accessed>,
+    /// The thread holding the guard.
+    agent: Option<AgentId>,
 }
 
 /// An exclusive (write) guard of an [`RwLock`].
@@ -171,6 +180,8 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     raw: Option<RawGuard<'a>>,
     site: Site,
     accessed: Cell<Accessed>,
+    /// The thread holding the guard.
+    agent: Option<AgentId>,
 }
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
@@ -183,6 +194,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
             false,
             &self.lock.data_handle,
             &Site::caller(),
+            self.agent,
         );
         // SAFETY: the guard holds the lock shared.
         unsafe { &*self.lock.data.get() }
@@ -199,6 +211,7 @@ impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
             false,
             &self.lock.data_handle,
             &Site::caller(),
+            self.agent,
         );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &*self.lock.data.get() }
@@ -213,6 +226,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
             true,
             &self.lock.data_handle,
             &Site::caller(),
+            self.agent,
         );
         // SAFETY: the guard holds the lock exclusively.
         unsafe { &mut *self.lock.data.get() }
@@ -221,14 +235,15 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.released(LockMode::Shared, &self.site);
+        self.lock.released(self.agent, LockMode::Shared, &self.site);
         drop(self.raw.take());
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.released(LockMode::Exclusive, &self.site);
+        self.lock
+            .released(self.agent, LockMode::Exclusive, &self.site);
         drop(self.raw.take());
     }
 }
