@@ -204,3 +204,32 @@ fn every_kind_of_failure_is_gathered() {
         "stopping at the first failure found both:\n{stopped}"
     );
 }
+
+/// A pipeline whose first channel never closes: every thread ends up
+/// waiting in a channel or a join.
+fn stuck_pipeline() {
+    use interlock::sync::mpsc;
+    let (numbers_tx, numbers_rx) = mpsc::channel::<u64>();
+    let (squares_tx, squares_rx) = mpsc::channel::<u64>();
+    let tx = numbers_tx.clone();
+    let producer = thread::spawn(move || {
+        tx.send(2).unwrap();
+    });
+    let square = thread::spawn(move || {
+        for n in numbers_rx {
+            squares_tx.send(n * n).unwrap();
+        }
+    });
+    let sum = thread::spawn(move || squares_rx.iter().sum::<u64>());
+    producer.join().unwrap();
+    square.join().unwrap();
+    assert_eq!(sum.join().unwrap(), 4);
+    drop(numbers_tx);
+}
+
+#[test]
+fn a_deadlock_in_channels_ends_its_execution_only() {
+    let all = run(true, stuck_pipeline);
+    assert!(all.summary.complete, "{all}");
+    assert!(kinds(&all).contains(&Kind::Deadlock), "{all}");
+}

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::engine::Engine;
-use super::wind_down::{Cause, Wait, WindDown};
+pub(crate) use super::wind_down::Cause;
+use super::wind_down::{Wait, WindDown};
 use crate::event::{Action, AgentId, AgentKind, LockMode, ObjectId, ObjectKind, Site, Trace};
 
 /// Identifies the running thread under either engine.
@@ -152,6 +153,8 @@ pub(crate) struct Execution {
     pub progress: AtomicU64,
     /// Std engine: set once every thread is blocked for good; blocked threads unwind.
     pub aborted: AtomicBool,
+    /// Loom: loom itself panicked in this execution (see `panic_started`).
+    loom_failed: AtomicBool,
     /// Values of the program's statics in this execution (see `ModelStatic`).
     pub statics: super::harness::StaticsOf,
     /// Loom with `keep_going`: how a failing execution is ended early.
@@ -220,6 +223,7 @@ impl Execution {
             waiters: Mutex::new(HashMap::new()),
             progress: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
+            loom_failed: AtomicBool::new(false),
             statics: Default::default(),
             wind_down: (windable && engine == Engine::Loom).then(WindDown::default),
             frozen: Mutex::new(None),
@@ -602,16 +606,47 @@ impl Execution {
     }
 
     /// A thread of a wound-down execution, at a step where it may stop:
-    /// lets go of its locks and unwinds.
+    /// lets go of its locks and unwinds (unless it is unwinding already).
     pub fn stop_if_wound_down(&self) {
-        if self.wind_down.is_some()
-            && self.aborted.load(Ordering::SeqCst)
-            && !std::thread::panicking()
-        {
-            if let Some(wind) = self.wind_down.as_ref() {
-                wind.release(self.agent());
-            }
+        let Some(wind) = self.wind_down.as_ref() else {
+            return;
+        };
+        if !self.aborted.load(Ordering::SeqCst) {
+            return;
+        }
+        let agent = self.agent();
+        if !wind.is_unwinding(agent) {
+            wind.release(agent);
             std::panic::panic_any(super::raw::Deadlocked);
+        }
+    }
+
+    /// The panic hook saw a panic start in the running thread (after noting
+    /// it). One raised inside loom (its deadlock check, its limits) means
+    /// loom's state can no longer be used: that execution cannot be wound
+    /// down. Any other is the thread's own: it unwinds, and a failure
+    /// (`cause`) winds the execution down now, before the unwinding runs
+    /// other threads (a drop that takes a lock is a scheduling point).
+    pub fn panic_started(&self, inside_loom: bool, cause: Option<Cause>) {
+        let Some(wind) = self.wind_down.as_ref() else {
+            return;
+        };
+        if inside_loom {
+            self.loom_failed.store(true, Ordering::SeqCst);
+            return;
+        }
+        // The recording may be held by the code that panicked.
+        let Ok(mut rec) = self.recording.try_lock() else {
+            return;
+        };
+        let agent = rec.agent_of(self.thread_key());
+        if let Some(panic) = rec.panic.as_mut() {
+            panic.agent.get_or_insert(agent);
+        }
+        drop(rec);
+        wind.set_unwinding(agent, true);
+        if let Some(cause) = cause {
+            self.begin_wind_down(cause);
         }
     }
 
@@ -627,6 +662,11 @@ impl Execution {
         };
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_as(agent, f)));
+        wind.set_unwinding(agent, false);
+        if result.is_err() && self.loom_failed.load(Ordering::SeqCst) {
+            // loom itself gave up on this execution: it ends the exploration.
+            std::panic::resume_unwind(result.err().expect("an error"));
+        }
         self.finish(agent);
         match &result {
             Ok(_) => {
@@ -640,6 +680,8 @@ impl Execution {
                     // The whole run moves to the std engine.
                     std::panic::resume_unwind(result.err().expect("an error"));
                 }
+                // Begun where the panic started (`panic_started`), unless
+                // the recording was busy then.
                 if payload.is::<SelfDeadlockPanic>() {
                     self.begin_wind_down(Cause::SelfDeadlock);
                 } else if !payload.is::<super::raw::Deadlocked>() {

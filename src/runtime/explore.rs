@@ -428,10 +428,17 @@ impl Builder {
             Err(payload) => {
                 // loom ends at the first failing execution (a panic, a
                 // deadlock): what it did not reach was not checked.
-                incomplete = Some(format!(
-                    "stopped at the first failure, in execution {}",
-                    st.executions
-                ));
+                incomplete = Some(if keep_going {
+                    format!(
+                        "stopped in execution {}: loom ended the exploration at a failure the runtime could not end on its own",
+                        st.executions
+                    )
+                } else {
+                    format!(
+                        "stopped at the first failure, in execution {}",
+                        st.executions
+                    )
+                });
                 if let Some(last) = st.pending.take() {
                     match last.wound_down_by() {
                         Some(failure) => {

@@ -5,7 +5,7 @@
 use std::sync::Once;
 
 use super::engine::Engine;
-use super::execution::{self, PanicRecord};
+use super::execution::{self, Cause, PanicRecord};
 use crate::event::Site;
 
 /// Payloads the runtime throws to stop an execution; not the program's panics.
@@ -32,7 +32,22 @@ pub(crate) fn install() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let handled = execution::with_current(|exec| {
+                let file = info.location().map_or("", |l| l.file());
+                // The coroutine library ends a loom thread with a panic: not
+                // the program's.
+                if exec.engine == Engine::Loom && file.contains("/generator-") {
+                    return;
+                }
+                let inside_loom = exec.engine == Engine::Loom && file.contains("/loom-");
                 if is_control(info.payload()) {
+                    let cause = info
+                        .payload()
+                        .is::<super::execution::SelfDeadlockPanic>()
+                        .then_some(Cause::SelfDeadlock);
+                    let stops_thread = info.payload().is::<super::raw::Deadlocked>();
+                    if cause.is_some() || stops_thread {
+                        exec.panic_started(inside_loom, cause);
+                    }
                     return;
                 }
                 let site = info
@@ -49,6 +64,8 @@ pub(crate) fn install() {
                     site,
                     agent,
                 });
+                let cause = (!inside_loom).then_some(Cause::Panic);
+                exec.panic_started(inside_loom, cause);
             });
             if handled.is_none() {
                 previous(info);

@@ -238,7 +238,8 @@ impl Drop for RawGuard<'_> {
                 lock.cv.notify_all();
                 execution::with_current(|e| bump(&e.progress));
             }
-            // Unwinding: the loom guard stays kept, for the wind-down.
+            // While any thread unwinds (all loom threads share one OS
+            // thread), the loom guard stays kept, for the wind-down.
             GuardKind::Kept { .. } if std::thread::panicking() => {}
             GuardKind::Kept { id, exec, .. } => {
                 if let Some(wind) = exec.wind_down.as_ref() {
@@ -337,6 +338,7 @@ impl RawCondvar {
         }
         wind.set_wait(agent, wait);
         let g = cv.wait(g).unwrap();
+        wind.woke(cv as *const loom::sync::Condvar as usize);
         exec.unblock_raw(agent);
         lock.kept(exec, GuardKind::LoomMutex(g), LockMode::Exclusive)
     }
@@ -345,7 +347,7 @@ impl RawCondvar {
         if let RawCondvar::Loom(cv, Some(exec)) = self {
             exec.stop_if_wound_down();
             if let Some(wind) = exec.wind_down.as_ref() {
-                wind.notified(cv as *const loom::sync::Condvar as usize);
+                wind.notified(cv as *const loom::sync::Condvar as usize, all);
             }
         }
         match self {

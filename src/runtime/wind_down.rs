@@ -49,8 +49,8 @@ pub(crate) enum Cause {
 pub(crate) enum Wait {
     /// Acquiring the raw lock at this address.
     Lock { lock: usize, mode: LockMode },
-    /// Waiting on the loom condvar at this address; `notified` once any
-    /// notify reached that condvar since (it may have woken this thread).
+    /// Waiting on the loom condvar at this address; `notified` once a
+    /// `notify_all` reached that condvar since.
     Condvar { condvar: usize, notified: bool },
     /// Joining this thread.
     Join { child: AgentId },
@@ -70,7 +70,14 @@ struct State {
     kept: Vec<Kept>,
     next_id: u64,
     waits: HashMap<AgentId, Wait>,
+    /// Per condvar: wakes sent by `notify_one` that no waiter has come back
+    /// with yet.
+    pending: HashMap<usize, u32>,
     cause: Option<Cause>,
+    /// Threads whose panic is unwinding. `std::thread::panicking` cannot
+    /// say: every loom thread is a coroutine of one OS thread, so while one
+    /// unwinds, all of them look as if they were panicking.
+    unwinding: Vec<AgentId>,
 }
 
 /// The loom side of one execution that can be wound down.
@@ -123,6 +130,18 @@ impl WindDown {
         id
     }
 
+    pub fn set_unwinding(&self, agent: AgentId, unwinding: bool) {
+        let mut st = self.state();
+        st.unwinding.retain(|a| *a != agent);
+        if unwinding {
+            st.unwinding.push(agent);
+        }
+    }
+
+    pub fn is_unwinding(&self, agent: AgentId) -> bool {
+        self.state().unwinding.contains(&agent)
+    }
+
     /// Gives back the guard kept under `id`, if the wind-down has not
     /// released it already.
     pub fn take(&self, id: u64) -> Option<GuardKind<'static>> {
@@ -153,18 +172,37 @@ impl WindDown {
         self.state().waits.remove(&agent);
     }
 
-    /// A notify reached the condvar at `condvar`: its waiters may run again.
-    pub fn notified(&self, condvar: usize) {
-        for wait in self.state().waits.values_mut() {
+    /// A notify is sent to the condvar at `condvar`. `notify_all` wakes
+    /// every waiter; `notify_one` wakes one, and which one is loom's choice
+    /// (a waiter preempted before loom registered it is not in loom's queue
+    /// yet), so until a waiter comes back from its wait with that wake, all
+    /// of them may run.
+    pub fn notified(&self, condvar: usize, all: bool) {
+        let mut st = self.state();
+        let mut waiters = 0;
+        for wait in st.waits.values_mut() {
             if let Wait::Condvar {
                 condvar: c,
                 notified,
             } = wait
             {
                 if *c == condvar {
-                    *notified = true;
+                    waiters += 1;
+                    *notified |= all;
                 }
             }
+        }
+        if !all && waiters > 0 {
+            let pending = st.pending.entry(condvar).or_insert(0);
+            *pending = (*pending + 1).min(waiters);
+        }
+    }
+
+    /// A waiter came back from its wait on the condvar at `condvar`: a wake
+    /// sent by `notify_one`, if one was pending, is spent.
+    pub fn woke(&self, condvar: usize) {
+        if let Some(pending) = self.state().pending.get_mut(&condvar) {
+            *pending = pending.saturating_sub(1);
         }
     }
 
@@ -177,7 +215,9 @@ impl WindDown {
                     && k.owner != agent
                     && (k.mode == LockMode::Exclusive || mode == LockMode::Exclusive)
             }),
-            Wait::Condvar { notified, .. } => !notified,
+            Wait::Condvar { condvar, notified } => {
+                !notified && st.pending.get(&condvar).is_none_or(|p| *p == 0)
+            }
             Wait::Join { child } => !finished.contains(&child),
         }
     }
@@ -229,9 +269,13 @@ impl WindDown {
 
     /// Releases what `me` may release (every mutex and write lock kept here,
     /// and `me`'s read locks) and notifies every condvar a thread waits on.
-    /// Must not run while `me` unwinds.
+    /// While any thread unwinds, the locks stay kept: a loom guard dropped
+    /// then would poison loom's inner lock. The last thread to end its
+    /// unwinding releases them.
     pub fn release(&self, me: AgentId) {
-        let guards: Vec<GuardKind<'static>> = {
+        let guards: Vec<GuardKind<'static>> = if std::thread::panicking() {
+            Vec::new()
+        } else {
             let mut st = self.state();
             let (go, stay): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut st.kept)
                 .into_iter()
@@ -241,6 +285,19 @@ impl WindDown {
         };
         // Dropping a loom guard releases its lock without a scheduling point.
         drop(guards);
+        // A thread registered as waiting on a condvar may not be parked in
+        // loom yet: loom's wait begins with a scheduling point, where it may
+        // have been preempted. A notify now would find no waiter, and the
+        // thread would park for good. Yielding lets every such thread run
+        // until it parks (loom runs yielded threads last).
+        let condvar_waits = self
+            .state()
+            .waits
+            .iter()
+            .any(|(a, w)| *a != me && matches!(w, Wait::Condvar { .. }));
+        if condvar_waits {
+            loom::thread::yield_now();
+        }
         // A notify is a scheduling point: a woken thread may run, return from
         // its wait and free its condvar. So each condvar is picked while a
         // thread is still registered as waiting in it (and so inside it).
