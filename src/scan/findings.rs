@@ -89,6 +89,16 @@ impl<'p> Findings<'p> {
             .collect()
     }
 
+    /// How the lock graph and the reader name `acq` taken while `held` is
+    /// held: by class, or, for two instances of one class, by instance.
+    fn pair_names(&self, acq: &LockUse, held: &LockUse) -> (String, String) {
+        if same_class_instances(acq, held) {
+            (spelled(&acq.place), spelled(&held.place))
+        } else {
+            (self.name_of(acq), self.name_of(held))
+        }
+    }
+
     /// " (in `g`)" for a lock taken in a callee.
     fn inside(&self, lock: &LockUse) -> String {
         if lock.chain.is_empty() {
@@ -105,13 +115,23 @@ impl<'p> Findings<'p> {
             let held: Vec<String> = fact
                 .held
                 .iter()
-                .map(|h| format!("{}@{}", self.name_of(&h.lock), h.pos.line))
+                .map(|h| {
+                    format!(
+                        "{}({}:{:?})@{}",
+                        self.name_of(&h.lock),
+                        spelled(&h.lock.place),
+                        h.lock.place.root,
+                        h.pos.line
+                    )
+                })
                 .collect();
             eprintln!(
-                "FACT {}:{} {} {:?} by {} holding [{}] chain {}",
+                "FACT {}:{} {}({}:{:?}) {:?} by {} holding [{}] chain {}",
                 site.file,
                 site.line,
                 self.name_of(&fact.acq),
+                spelled(&fact.acq.place),
+                fact.acq.place.root,
                 fact.acq.mode,
                 fact.agent,
                 held.join(", "),
@@ -381,7 +401,15 @@ impl<'p> Findings<'p> {
                 continue;
             };
             let site = self.site(fact.acq.func, fact.acq.pos);
-            let mut acq = Acquisition::new(LockKey::named(class.to_string()), fact.acq.mode, site)
+            let by_instance = fact
+                .held
+                .iter()
+                .any(|h| same_class_instances(&fact.acq, &h.lock));
+            let acq_key = match by_instance {
+                true => instance_key(class, &fact.acq.place),
+                false => class.to_string(),
+            };
+            let mut acq = Acquisition::new(LockKey::named(acq_key), fact.acq.mode, site)
                 .by(fact.agent.clone());
             acq.recursive = fact.acq.recursive;
             acq.blocking = fact.acq.blocking;
@@ -392,8 +420,13 @@ impl<'p> Findings<'p> {
                 if h.lock.reentrant && hc == class {
                     continue;
                 }
+                let held_key = if same_class_instances(&fact.acq, &h.lock) {
+                    instance_key(hc, &h.lock.place)
+                } else {
+                    hc.to_string()
+                };
                 let mut held = Held::new(
-                    LockKey::named(hc.to_string()),
+                    LockKey::named(held_key),
                     h.lock.mode,
                     self.site(fact.func, h.pos),
                 );
@@ -514,15 +547,17 @@ impl<'p> Findings<'p> {
             .chain(&edges[..start])
             .cloned()
             .collect();
-        let locks: Vec<String> = edges.iter().map(|(_, h)| self.name_of(&h.lock)).collect();
+        let locks: Vec<String> = edges
+            .iter()
+            .map(|(fact, h)| self.pair_names(&fact.acq, &h.lock).1)
+            .collect();
         let names: Vec<&str> = locks.iter().map(String::as_str).collect();
         let mut finding = Finding::new(Kind::LockOrderInversion, cycle_message(&names));
         let mut held_steps = Vec::new();
         let mut wait_steps = Vec::new();
         for (fact, h) in &edges {
             let agent = fact.agent.as_str();
-            let taken = self.name_of(&fact.acq);
-            let held = self.name_of(&h.lock);
+            let (taken, held) = self.pair_names(&fact.acq, &h.lock);
             let second = self.site(fact.acq.func, fact.acq.pos);
             let first = self.site(fact.func, h.pos);
             let ask = match fact.acq.chain.first() {
@@ -536,7 +571,14 @@ impl<'p> Findings<'p> {
             places.insert(1, (first.clone(), format!("`{held}` taken here ({agent})")));
             places.extend(self.held_inner(h));
             for (site, label) in places {
-                finding = finding.at(&site, label);
+                // Two instances locked by one helper: its lines are told once.
+                let told = finding
+                    .locations
+                    .iter()
+                    .any(|l| l.file == *site.file && l.line == site.line && l.label == label);
+                if !told {
+                    finding = finding.at(&site, label);
+                }
             }
             held_steps.push(TraceStep::new(
                 agent,
@@ -1104,6 +1146,34 @@ impl<'p> Segments<'p> {
             clock,
         })
     }
+}
+
+/// Whether `acq` and `held` are two known instances of one lock class
+/// (`a.balance`, `b.balance` of `Account.balance`). By class, the lock graph
+/// would only see `Account.balance` taken while holding `Account.balance`,
+/// which says nothing of an order; by instance it sees `a` before `b` here
+/// and maybe `b` before `a` elsewhere. An instance is known when it is
+/// rooted in a local or a static, with no index on the way.
+fn same_class_instances(acq: &LockUse, held: &LockUse) -> bool {
+    let known = |p: &Place| {
+        matches!(p.root, Root::Local(..) | Root::Static(_))
+            && !p.path.iter().any(|s| &**s == super::lock_names::INDEX)
+    };
+    acq.class.is_some()
+        && acq.class == held.class
+        && known(&acq.place)
+        && known(&held.place)
+        && !acq.place.same_instance(&held.place)
+}
+
+/// The lock graph's name for an instance of `class`.
+fn instance_key(class: &str, place: &Place) -> String {
+    let mut key = format!("{class} @{:?}", place.root);
+    for step in &place.path {
+        key.push('.');
+        key.push_str(step);
+    }
+    key
 }
 
 /// A place as the source spells it: `self.inner.state`, `m`.

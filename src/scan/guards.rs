@@ -1372,6 +1372,21 @@ impl<'a> Interp<'a> {
             if !out.ty.is_known() {
                 out.ty = e.ty;
             }
+            // One place on one branch and another on the other (`if a < b
+            // { (a, b) } else { (b, a) }`, a lock order picked at run time):
+            // neither is known.
+            if !same_place(&out.place, &e.place) {
+                out.place = None;
+            }
+            if out.elems.len() == e.elems.len() {
+                for (a, b) in out.elems.iter_mut().zip(&e.elems) {
+                    if !same_place(&a.place, &b.place) {
+                        a.place = None;
+                    }
+                }
+            } else {
+                out.elems.clear();
+            }
         }
         out.local = None;
         out
@@ -1853,6 +1868,19 @@ impl<'a> Interp<'a> {
                     deps: r.deps.clone(),
                     stdio: r.stdio,
                     closure: r.closure,
+                    ..Val::default()
+                };
+            }
+            // `map.get(&k)`, `v.get_mut(i)`: an element, which one not known.
+            "get" | "get_mut" if !args.is_empty() => {
+                let _ = self.args_inline(args);
+                let elem = self.t.element_ty(self.krate, &r.ty);
+                return Val {
+                    place: r.place.as_ref().map(|p| p.field(INDEX)),
+                    ty: Rc::new(Ty::Path {
+                        segs: vec![intern("Option")],
+                        args: vec![Ty::Ref(Box::new(elem))],
+                    }),
                     ..Val::default()
                 };
             }
@@ -2585,4 +2613,13 @@ fn _assert_send() {
     fn send<T: Send>() {}
     send::<FnFacts>();
     let _ = Arc::new(());
+}
+
+/// Whether two values are (or refer to) the same place, when known.
+fn same_place(a: &Option<Place>, b: &Option<Place>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.root == b.root && a.path == b.path,
+        (None, None) => true,
+        _ => false,
+    }
 }

@@ -731,7 +731,9 @@ impl Program {
                             lock: h,
                             temp: false,
                             scrutinee: None,
-                            origin: None,
+                            // Taken during this event (in the callee), so at
+                            // this point of the body, for the spawn/join order.
+                            origin: Some((b as u32, e.segment)),
                         });
                         emit(a, with);
                     }
