@@ -160,6 +160,7 @@ impl<'p> Findings<'p> {
         let (cycles, extras) = self.cycles();
         findings.extend(cycles);
         findings.extend(self.declared_orders(declared));
+        findings.extend(self.joins());
         findings.extend(self.condvars());
         findings.extend(self.awaits());
         findings.extend(self.atomics());
@@ -671,6 +672,105 @@ impl<'p> Findings<'p> {
 
     // -----------------------------------------------------------------------
     // Condvars
+
+    /// A lock held while joining a thread that takes it: the join waits
+    /// for the thread, the thread for the lock. As lockdep does for flushes,
+    /// the thread's end is a lock the thread holds from start to end: the
+    /// joiner takes it while holding the lock, the thread takes the lock
+    /// while holding it, a cycle.
+    fn joins(&self) -> Vec<Finding> {
+        let p = self.program;
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (f, facts) in p.facts.iter().enumerate() {
+            let f = f as FnId;
+            for (b, body) in facts.bodies.iter().enumerate() {
+                for e in &body.events {
+                    let EventKind::Join { threads } = &e.kind else {
+                        continue;
+                    };
+                    let held = p.held_at(f, e);
+                    for &t in threads {
+                        for (taken, at) in p.taken_in_body(f, t) {
+                            let Some(h) = held.iter().find(|h| {
+                                h.lock.place.same_instance(&taken.place)
+                                    && (h.lock.mode == LockMode::Exclusive
+                                        || taken.mode == LockMode::Exclusive)
+                            }) else {
+                                continue;
+                            };
+                            if !taken.blocking || !seen.insert((f, e.pos, h.pos)) {
+                                continue;
+                            }
+                            out.push(self.join_finding(f, (b as u32, e.pos), t, h, &taken, at));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `join` is the joining body and the join's place in it.
+    fn join_finding(
+        &self,
+        f: FnId,
+        (body, join): (u32, Pos),
+        thread: u32,
+        h: &HeldUse,
+        taken: &LockUse,
+        at: Pos,
+    ) -> Finding {
+        let lock = self.name_of(&h.lock);
+        let name = |b: u32| {
+            let mut names = self.program.agents(f, b as usize);
+            if names.is_empty() {
+                "a thread".to_string()
+            } else {
+                names.swap_remove(0)
+            }
+        };
+        let (joiner, joined) = (name(body), name(thread));
+        let join_site = self.site(f, join);
+        let held_site = self.site(f, h.pos);
+        let ask_site = self.site(f, at);
+        let mut finding = Finding::new(
+            Kind::LockOrderInversion,
+            format!(
+                "`{lock}` is held while joining a thread that takes it: the join waits for the \
+                 thread, and the thread waits for `{lock}`"
+            ),
+        )
+        .at(
+            &join_site,
+            format!("{joiner} waits here for {joined} to end, holding `{lock}`"),
+        )
+        .at(&held_site, format!("`{lock}` taken here ({joiner})"));
+        let ask = match taken.chain.first() {
+            Some(hop) => format!(
+                "{joined} calls `{}`, which takes `{lock}`",
+                self.fname(hop.callee)
+            ),
+            None => format!("{joined} takes `{lock}` here"),
+        };
+        finding = finding.at(&ask_site, ask);
+        if !taken.chain.is_empty() {
+            finding = finding.at(
+                &self.site(taken.func, taken.pos),
+                format!("`{lock}` locked here, in `{}`", self.fname(taken.func)),
+            );
+        }
+        finding
+            .with_trace(vec![
+                TraceStep::new(&joiner, format!("lock `{lock}`"), &held_site),
+                TraceStep::new(&joiner, format!("join {joined}"), &join_site).highlighted(),
+                TraceStep::new(&joined, format!("wait to lock `{lock}`"), &ask_site).highlighted(),
+            ])
+            .with_help(format!(
+                "drop the guard of `{lock}` before the join (end its scope, or `drop` it), or let \
+                 the thread get what it needs from `{lock}` before it is taken here"
+            ))
+    }
 
     fn condvars(&self) -> Vec<Finding> {
         let p = self.program;

@@ -119,6 +119,11 @@ pub enum EventKind {
     Notify {
         cv: Place,
     },
+    /// Waits for these threads (bodies) to end: `handle.join()`, the end of
+    /// `thread::scope`, `rayon::join`.
+    Join {
+        threads: Vec<u32>,
+    },
     Load {
         atomic: Place,
         id: u32,
@@ -1753,7 +1758,15 @@ impl<'a> Interp<'a> {
 
     /// The spawner waits for these threads: what it does next happens
     /// after all they did.
-    fn joined(&mut self, threads: &[u32]) {
+    fn joined(&mut self, threads: &[u32], pos: Pos) {
+        if !threads.is_empty() && !self.held().is_empty() {
+            self.event(
+                EventKind::Join {
+                    threads: threads.to_vec(),
+                },
+                pos,
+            );
+        }
         let mut any = false;
         for &t in threads {
             let cur = self.cur as u32;
@@ -1832,7 +1845,7 @@ impl<'a> Interp<'a> {
         }
         if method == "join" && args.is_empty() && !r.threads.is_empty() {
             let threads = r.threads.clone();
-            self.joined(&threads);
+            self.joined(&threads, pos);
             return Val::default();
         }
         match method {
@@ -2240,7 +2253,7 @@ impl<'a> Interp<'a> {
                             both.extend(self.run_detached(c, agent, true));
                         }
                     }
-                    self.joined(&both);
+                    self.joined(&both, pos);
                     return Val::default();
                 }
                 for v in &vals {
@@ -2263,7 +2276,7 @@ impl<'a> Interp<'a> {
                             .is_some_and(|(by, _)| by == cur)
                     })
                     .collect();
-                self.joined(&inside);
+                self.joined(&inside, pos);
                 let mut out = Val::default();
                 for v in &vals {
                     out.deps.extend_from_slice(&v.deps);

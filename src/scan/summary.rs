@@ -499,6 +499,24 @@ impl Program {
         out
     }
 
+    /// Every lock body `body` of `f` (a thread) takes, directly or in
+    /// callees, with the event that takes it.
+    pub fn taken_in_body(&self, f: FnId, body: u32) -> Vec<(LockUse, Pos)> {
+        let Some(b) = self.facts[f as usize].bodies.get(body as usize) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in &b.events {
+            if !matches!(e.kind, EventKind::Acquire { .. } | EventKind::Call { .. }) {
+                continue;
+            }
+            let (taken, pairs) = self.taken_at(f, e);
+            out.extend(taken.into_iter().map(|l| (l, e.pos)));
+            out.extend(pairs.into_iter().map(|(_, l)| (l, e.pos)));
+        }
+        out
+    }
+
     /// The locks event `e` takes (directly or in callees), with pairs
     /// whose held side the callee decides.
     fn taken_at(&self, f: FnId, e: &Event) -> (Vec<LockUse>, Vec<(LockUse, LockUse)>) {
