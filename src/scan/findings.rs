@@ -685,17 +685,29 @@ impl<'p> Findings<'p> {
         for (f, facts) in p.facts.iter().enumerate() {
             let f = f as FnId;
             for (b, body) in facts.bodies.iter().enumerate() {
-                for e in &body.events {
+                for (index, e) in body.events.iter().enumerate() {
                     let EventKind::Join { threads } = &e.kind else {
                         continue;
                     };
                     let held = p.held_at(f, e);
                     for &t in threads {
+                        let spawned_at = match facts.bodies.get(t as usize).map(|b| &b.agent) {
+                            Some(AgentKind::Spawned { pos, .. }) => *pos,
+                            _ => continue,
+                        };
                         for (taken, at) in p.taken_in_body(f, t) {
+                            // Certain only for a guard taken before the thread
+                            // started and kept since: one taken later (or given
+                            // back in a condvar wait) may come after the
+                            // thread is done with the lock (a channel, a
+                            // handshake).
                             let Some(h) = held.iter().find(|h| {
                                 h.lock.place.same_instance(&taken.place)
                                     && (h.lock.mode == LockMode::Exclusive
                                         || taken.mode == LockMode::Exclusive)
+                                    && (h.pos.line, h.pos.column)
+                                        < (spawned_at.line, spawned_at.column)
+                                    && !self.waited_with(f, &body.events[..index], &h.lock)
                             }) else {
                                 continue;
                             };
@@ -709,6 +721,18 @@ impl<'p> Findings<'p> {
             }
         }
         out
+    }
+
+    /// Whether one of `events` is a condvar wait that gives `lock` back for
+    /// a while.
+    fn waited_with(&self, f: FnId, events: &[super::guards::Event], lock: &LockUse) -> bool {
+        events.iter().any(|e| match &e.kind {
+            EventKind::Wait { guard: Some(g), .. } => self
+                .guard_locks(f, *g)
+                .iter()
+                .any(|l| l.place.same_instance(&lock.place)),
+            _ => false,
+        })
     }
 
     /// `join` is the joining body and the join's place in it.
@@ -926,7 +950,16 @@ impl<'p> Findings<'p> {
                             out.insert(c.to_string());
                         }
                     }
-                    if let EventKind::Call { callees, .. } = &e.kind {
+                    if let EventKind::Call { callees, guard, .. } = &e.kind {
+                        // A wrapper's guard, even one dropped at once
+                        // (`drop(self.mutex.lock())`, the notify handshake).
+                        if let Some(g) = guard {
+                            for lock in self.guard_locks(f, *g) {
+                                if let Some(class) = &lock.class {
+                                    out.insert(class.to_string());
+                                }
+                            }
+                        }
                         for &c in callees {
                             for a in &self.program.summaries[c as usize].acquires {
                                 if let Some(class) = &a.class {
@@ -1127,8 +1160,13 @@ impl<'p> Findings<'p> {
                         // A `Relaxed` read of the value, published with a
                         // `Release` store: the single-writer idiom (the owner
                         // of an index reads its own value and publishes the
-                        // next one, as deques and ring buffers do).
-                        if *load_order == Some("Relaxed") && *order == Some("Release") {
+                        // next one, as deques and ring buffers do). A store
+                        // whose ordering is a variable (`Release` in some
+                        // builds, `Relaxed` after a fence in others) is read
+                        // the same way: nothing says it is not the idiom.
+                        if *load_order == Some("Relaxed")
+                            && (*order == Some("Release") || order.is_none())
+                        {
                             continue;
                         }
                         // Under one lock on both sides, the lock serialises them.

@@ -62,6 +62,8 @@ pub enum GuardLock {
     Call {
         body: u32,
         event: u32,
+        /// Awaited right away: the wrapper is an async lock's.
+        awaited: bool,
     },
     /// A guard the caller passed as parameter `param` (its lock is the
     /// caller's): held from the start of the function until dropped.
@@ -377,6 +379,10 @@ struct ClosureSlot<'a> {
 struct LoopFrame {
     breaks: Vec<State>,
     continues: Vec<State>,
+    /// The locals and temporary scopes that were there before the loop:
+    /// `break` and `continue` drop everything the body made since.
+    locals: usize,
+    temps: Vec<u32>,
 }
 
 struct Interp<'a> {
@@ -645,6 +651,23 @@ impl<'a> Interp<'a> {
         self.live
             .retain(|l| !matches!(l.owner, Owner::Local(i) if i >= mark));
         self.locals.truncate(mark);
+    }
+
+    /// The state at a `break` or `continue`: the locals and temporaries of
+    /// the loop body are dropped on the way out (a guard in an `if let`'s
+    /// scrutinee, a `let` in the body), except `keep` (a `break` value's).
+    fn leaving_loop(&self, keep: &[u32]) -> State {
+        let mut state = self.save();
+        if let Some(frame) = self.loops.last() {
+            state.live.retain(|l| {
+                keep.contains(&l.guard)
+                    || match l.owner {
+                        Owner::Local(i) => i < frame.locals,
+                        Owner::Temp(t) => t == 0 || frame.temps.contains(&t),
+                    }
+            });
+        }
+        state
     }
 
     fn save(&self) -> State {
@@ -1147,10 +1170,14 @@ impl<'a> Interp<'a> {
                 Val::default()
             }
             ExprKind::Break(value) => {
-                if let Some(v) = value {
-                    let _ = self.expr(v);
-                }
-                let state = self.save();
+                let keep = match value {
+                    Some(v) => {
+                        let v = self.expr(v);
+                        self.moved_guards(&v)
+                    }
+                    None => Vec::new(),
+                };
+                let state = self.leaving_loop(&keep);
                 if let Some(frame) = self.loops.last_mut() {
                     frame.breaks.push(state);
                 }
@@ -1158,7 +1185,7 @@ impl<'a> Interp<'a> {
                 Val::default()
             }
             ExprKind::Continue => {
-                let state = self.save();
+                let state = self.leaving_loop(&[]);
                 if let Some(frame) = self.loops.last_mut() {
                     frame.continues.push(state);
                 }
@@ -1513,11 +1540,15 @@ impl<'a> Interp<'a> {
             self.loops.push(LoopFrame {
                 breaks: Vec::new(),
                 continues: Vec::new(),
+                locals: self.locals.len(),
+                temps: self.temps.clone(),
             });
             pass(self);
             let frame = self.loops.pop().unwrap_or(LoopFrame {
                 breaks: Vec::new(),
                 continues: Vec::new(),
+                locals: 0,
+                temps: Vec::new(),
             });
             exits.extend(frame.breaks);
             let mut ends = frame.continues;
@@ -1616,8 +1647,10 @@ impl<'a> Interp<'a> {
         }
         let end = self.body().events.len() as u32;
         for &g in &v.guards {
-            if let GuardLock::Direct(acq) = &mut self.out.guards[g as usize].lock {
-                acq.awaited = true;
+            match &mut self.out.guards[g as usize].lock {
+                GuardLock::Direct(acq) => acq.awaited = true,
+                GuardLock::Call { awaited, .. } => *awaited = true,
+                GuardLock::Param { .. } => {}
             }
         }
         let mut held = self.held();
@@ -1825,10 +1858,18 @@ impl<'a> Interp<'a> {
         if self.dead {
             return Val::default();
         }
-        // The crate's own methods first (wrappers named `lock` included).
-        let callees = self
-            .t
-            .resolve_method(&self.scope, &r.ty, method, args.len());
+        // The crate's own methods first (wrappers named `lock` included),
+        // except its spawns: a closure handed to `spawn` runs on a thread of
+        // its own even where the crate implements the spawning (a thread
+        // pool's `Scope::spawn` queues a job that calls it later).
+        let spawned_closure =
+            spawns(method) && args.iter().any(|a| matches!(a.kind, ExprKind::Closure(_)));
+        let callees = if spawned_closure {
+            Vec::new()
+        } else {
+            self.t
+                .resolve_method(&self.scope, &r.ty, method, args.len())
+        };
         if !callees.is_empty() {
             return self.user_call(callees, Some(r), args, pos);
         }
@@ -2499,6 +2540,7 @@ impl<'a> Interp<'a> {
                 GuardLock::Call {
                     body: self.cur as u32,
                     event: call,
+                    awaited: false,
                 },
                 pos,
             );

@@ -673,7 +673,23 @@ impl Lower {
 
     fn block(&mut self, block: &syn::Block, module: &[Sym]) -> Block {
         let mut stmts = Vec::with_capacity(block.stmts.len());
+        let mut previous_cfg: Option<String> = None;
         for stmt in &block.stmts {
+            // `#[cfg(P)] let g = ..; #[cfg(not(P))] let g = ..;`: one build
+            // has one of them, never both. The first is kept.
+            let cfg = match stmt {
+                syn::Stmt::Local(local) => cfg_predicate(&local.attrs),
+                syn::Stmt::Macro(m) => cfg_predicate(&m.attrs),
+                _ => None,
+            };
+            let alternative = match (&previous_cfg, &cfg) {
+                (Some(p), Some(c)) => *c == format!("not({p})") || *p == format!("not({c})"),
+                _ => false,
+            };
+            previous_cfg = if alternative { None } else { cfg };
+            if alternative {
+                continue;
+            }
             match stmt {
                 syn::Stmt::Local(local) => {
                     let (pat, ty) = match &local.pat {
@@ -1145,4 +1161,18 @@ fn parse_items(input: syn::parse::ParseStream) -> syn::Result<Vec<syn::Item>> {
         items.push(input.parse()?);
     }
     Ok(items)
+}
+
+/// The predicate of a statement's `#[cfg(..)]`, spaces removed.
+fn cfg_predicate(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| match &a.meta {
+        syn::Meta::List(list) if list.path.is_ident("cfg") => Some(
+            list.tokens
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+        ),
+        _ => None,
+    })
 }

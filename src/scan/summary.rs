@@ -367,7 +367,11 @@ impl Program {
         match &info.lock {
             GuardLock::Direct(acq) => vec![self.direct(f, acq, info.pos)],
             GuardLock::Param { param, mode } => vec![self.param_guard(f, *param, *mode, info.pos)],
-            GuardLock::Call { body, event } => {
+            GuardLock::Call {
+                body,
+                event,
+                awaited,
+            } => {
                 let Some(e) = facts
                     .bodies
                     .get(*body as usize)
@@ -386,7 +390,9 @@ impl Program {
                         callee: c,
                     };
                     for r in &self.summaries[c as usize].returns {
-                        out.push(self.substitute(r, args, &hop));
+                        let mut lock = self.substitute(r, args, &hop);
+                        lock.awaited |= *awaited;
+                        out.push(lock);
                     }
                 }
                 out
