@@ -212,6 +212,24 @@ pub struct FnFacts {
     pub forwards: Vec<(u32, u32, u32)>,
     /// The work budget ran out: the facts are partial.
     pub truncated: bool,
+    /// Fields of locals made from a struct literal, and the place each was
+    /// given: `let e = Entry { registry: self }` makes `e.registry` `self`.
+    pub aliases: Vec<(Root, Sym, Place)>,
+}
+
+impl FnFacts {
+    /// `place` with a prefix that is a field of a struct literal replaced by
+    /// the place that field was given.
+    pub fn unalias(&self, place: &Place) -> Option<Place> {
+        let first = place.path.first()?;
+        let (_, _, target) = self
+            .aliases
+            .iter()
+            .find(|(root, field, _)| *root == place.root && field == first)?;
+        let mut out = target.clone();
+        out.path.extend(place.path[1..].iter().cloned());
+        Some(out)
+    }
 }
 
 /// Evaluations one function may take (closures inlined at many call sites
@@ -312,6 +330,9 @@ struct Val {
     elems: Vec<Val>,
     /// Threads this value is a handle of (bodies), for `join`.
     threads: Vec<u32>,
+    /// A struct written out (`Entry { registry: self, .. }`): the places
+    /// its fields were given.
+    fields: Vec<(Sym, Place)>,
 }
 
 impl Val {
@@ -814,6 +835,15 @@ impl<'a> Interp<'a> {
                 };
                 let place = if whole { v.place.clone() } else { None };
                 let place = place.or_else(|| whole.then(|| self.new_local_root(name, &ty)));
+                if whole && v.place.is_none() {
+                    if let Some(root) = place.as_ref().map(|p| p.root.clone()) {
+                        for (field, target) in &v.fields {
+                            self.out
+                                .aliases
+                                .push((root.clone(), *field, target.clone()));
+                        }
+                    }
+                }
                 self.locals.push(Local {
                     name,
                     ty,
@@ -1003,7 +1033,10 @@ impl<'a> Interp<'a> {
             ExprKind::Field(base, name) => {
                 let b = self.expr(base);
                 let ty = self.t.field_ty(self.krate, &b.ty, name).unwrap_or_default();
-                let place = b.place.as_ref().map(|p| p.field(name));
+                let place = b.place.as_ref().map(|p| {
+                    let p = p.field(name);
+                    self.out.unalias(&p).unwrap_or(p)
+                });
                 let mut borrowed = b.borrowed.clone();
                 borrowed.extend(b.guards.iter().copied());
                 if let Some(local) = b.local {
@@ -1194,8 +1227,11 @@ impl<'a> Interp<'a> {
             }
             ExprKind::Struct { path, fields, rest } => {
                 let mut out = Val::default();
-                for (_, f) in fields {
+                for (name, f) in fields {
                     let v = self.expr(f);
+                    if let Some(place) = &v.place {
+                        out.fields.push((*name, place.clone()));
+                    }
                     let moved = self.moved_guards(&v);
                     out.guards.extend(moved);
                     out.deps.extend_from_slice(&v.deps);
@@ -1850,6 +1886,7 @@ impl<'a> Interp<'a> {
             acquired: v.acquired,
             elems: v.elems,
             threads: v.threads,
+            fields: v.fields,
         }
     }
 
@@ -2264,6 +2301,26 @@ impl<'a> Interp<'a> {
                 let v = self.expr(&args[0]);
                 let guards = self.moved_guards(&v);
                 self.release(&guards);
+                if last == "drop" {
+                    // `drop(entry)` runs the crate's `impl Drop for Entry`
+                    // here, with whatever the caller holds.
+                    let ty = self.t.strip(self.krate, &v.ty).clone();
+                    if let Some(name) = ty.name() {
+                        let callees: Vec<FnId> = self
+                            .t
+                            .resolve_method(&self.scope, &ty, "drop", 0)
+                            .into_iter()
+                            .filter(|&c| {
+                                let info = &self.t.fns[c as usize];
+                                info.trait_name == Some("Drop")
+                                    && info.self_ty.as_ref().and_then(|t| t.name()) == Some(name)
+                            })
+                            .collect();
+                        if !callees.is_empty() {
+                            let _ = self.user_call(callees, Some(v), &[], pos);
+                        }
+                    }
+                }
                 return Val::default();
             }
             _ if spawns(last) && vals_have_closure(args) => {

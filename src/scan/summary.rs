@@ -331,6 +331,11 @@ impl Program {
             match args.get(i as usize) {
                 Some(Some(arg)) => {
                     out.place = u.place.substitute(arg);
+                    // `entry.registry.entries`, where the caller built
+                    // `entry` with `registry: self`, is `self.entries`.
+                    if let Some(place) = self.facts[hop.caller as usize].unalias(&out.place) {
+                        out.place = place;
+                    }
                     let callee_class = u.class.clone();
                     let wrapper = self
                         .tables
