@@ -1113,6 +1113,15 @@ impl<'p> Findings<'p> {
         let t = &p.tables;
         let mut out = Vec::new();
         let mut seen = HashSet::new();
+        // Atomics some code updates with a compare-and-swap are steps of a
+        // lock-free protocol: a plain load and store on one is made by the
+        // thread that won the swap (a queue's head moved on by its owner).
+        let swapped: HashSet<String> = p
+            .facts
+            .iter()
+            .flat_map(|f| f.compare_exchanged.iter())
+            .filter_map(|place| t.class_of(place))
+            .collect();
         for (f, facts) in p.facts.iter().enumerate() {
             let f = f as FnId;
             let info = &t.fns[f as usize];
@@ -1155,6 +1164,9 @@ impl<'p> Findings<'p> {
                             continue;
                         };
                         if !load.same_instance(atomic) {
+                            continue;
+                        }
+                        if t.class_of(atomic).is_some_and(|c| swapped.contains(&c)) {
                             continue;
                         }
                         // A `Relaxed` read of the value, published with a

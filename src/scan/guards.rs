@@ -215,6 +215,8 @@ pub struct FnFacts {
     /// Fields of locals made from a struct literal, and the place each was
     /// given: `let e = Entry { registry: self }` makes `e.registry` `self`.
     pub aliases: Vec<(Root, Sym, Place)>,
+    /// Atomics this function updates with a compare-and-swap.
+    pub compare_exchanged: Vec<Place>,
 }
 
 impl FnFacts {
@@ -1925,6 +1927,15 @@ impl<'a> Interp<'a> {
             let threads = r.threads.clone();
             self.joined(&threads, pos);
             return Val::default();
+        }
+        if matches!(
+            method,
+            "compare_exchange" | "compare_exchange_weak" | "compare_and_swap" | "fetch_update"
+        ) && args.len() >= 2
+        {
+            if let Some(atomic) = r.place.clone() {
+                self.out.compare_exchanged.push(atomic);
+            }
         }
         match method {
             // `slot.take()` on an `Option<Guard>` moves the guard out.

@@ -57,3 +57,24 @@ impl Ring {
         true
     }
 }
+
+/// A queue whose consumers claim a slot with a compare-and-swap; the one
+/// that claims the last slot of a block moves the head on with plain
+/// stores: a step of the protocol, not a lost update.
+pub struct Queue {
+    head: AtomicUsize,
+}
+
+impl Queue {
+    pub fn claim(&self) -> Option<usize> {
+        let head = self.head.load(Ordering::Acquire);
+        self.head
+            .compare_exchange(head, head + 1, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+    }
+
+    pub fn advance_block(&self) {
+        let head = self.head.load(Ordering::Acquire);
+        self.head.store((head / 32 + 1) * 32, Ordering::Release);
+    }
+}
