@@ -4,6 +4,7 @@
 pub mod atomic;
 mod barrier;
 mod condvar;
+mod guard_access;
 pub mod mpsc;
 mod mutex;
 mod rwlock;

@@ -2,10 +2,10 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use crate::event::{Action, AgentId, LockMode, ObjectKind, Site};
+use super::guard_access::Accessed;
+use crate::event::{AgentId, LockMode, ObjectKind, Site};
 use crate::runtime::handle::Handle;
 use crate::runtime::raw::{RawGuard, RawLock};
 
@@ -123,41 +123,7 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
     }
 }
 
-/// Which accesses a guard has recorded so far (one read and one write at most).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Accessed(u8);
-
-impl Accessed {
-    pub const NONE: Accessed = Accessed(0);
-    const READ: u8 = 1;
-    const WRITE: u8 = 2;
-
-    /// Records the first read and the first write of a guard's lifetime.
-    pub fn note(
-        cell: &Cell<Accessed>,
-        write: bool,
-        handle: &Handle,
-        site: &Site,
-        agent: Option<AgentId>,
-    ) {
-        // The site is where the guard is used (`*guard += 1`), not where it was taken.
-        let seen = cell.get().0;
-        let bit = if write { Self::WRITE } else { Self::READ };
-        // Further reads or writes in one critical section add nothing the
-        // analyses use.
-        if seen & bit != 0 || std::thread::panicking() {
-            return;
-        }
-        cell.set(Accessed(seen | bit));
-        handle.record_by(agent, site.clone(), |id| {
-            if write {
-                Action::Write { cell: id }
-            } else {
-                Action::Read { cell: id }
-            }
-        });
-    }
-}
+super::guard_access::guard_access!(MutexGuard, mutex, write);
 
 /// The guard of a locked [`Mutex`]; the lock is released when it drops.
 pub struct MutexGuard<'a, T: ?Sized> {
@@ -195,38 +161,6 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     }
 }
 
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
-    type Target = T;
-
-    #[track_caller]
-    fn deref(&self) -> &T {
-        Accessed::note(
-            &self.accessed,
-            false,
-            &self.mutex.data_handle,
-            &Site::caller(),
-            self.agent,
-        );
-        // SAFETY: the guard holds the lock.
-        unsafe { &*self.mutex.data.get() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
-    #[track_caller]
-    fn deref_mut(&mut self) -> &mut T {
-        Accessed::note(
-            &self.accessed,
-            true,
-            &self.mutex.data_handle,
-            &Site::caller(),
-            self.agent,
-        );
-        // SAFETY: the guard holds the lock exclusively.
-        unsafe { &mut *self.mutex.data.get() }
-    }
-}
-
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         if self.raw.is_some() && !std::thread::panicking() {
@@ -241,17 +175,5 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
             }
         }
         drop(self.raw.take());
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&**self, f)
     }
 }

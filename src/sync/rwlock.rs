@@ -2,10 +2,9 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::mutex::Accessed;
+use super::guard_access::Accessed;
 use crate::event::{AgentId, LockMode, ObjectKind, Site};
 use crate::runtime::handle::Handle;
 use crate::runtime::raw::{RawGuard, RawLock};
@@ -164,6 +163,9 @@ impl<T: ?Sized> fmt::Debug for RwLock<T> {
     }
 }
 
+super::guard_access::guard_access!(RwLockReadGuard, lock, read);
+super::guard_access::guard_access!(RwLockWriteGuard, lock, write);
+
 /// A shared (read) guard of an [`RwLock`].
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
@@ -184,55 +186,6 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     agent: Option<AgentId>,
 }
 
-impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
-    type Target = T;
-
-    #[track_caller]
-    fn deref(&self) -> &T {
-        Accessed::note(
-            &self.accessed,
-            false,
-            &self.lock.data_handle,
-            &Site::caller(),
-            self.agent,
-        );
-        // SAFETY: the guard holds the lock shared.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
-    type Target = T;
-
-    #[track_caller]
-    fn deref(&self) -> &T {
-        Accessed::note(
-            &self.accessed,
-            false,
-            &self.lock.data_handle,
-            &Site::caller(),
-            self.agent,
-        );
-        // SAFETY: the guard holds the lock exclusively.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
-    #[track_caller]
-    fn deref_mut(&mut self) -> &mut T {
-        Accessed::note(
-            &self.accessed,
-            true,
-            &self.lock.data_handle,
-            &Site::caller(),
-            self.agent,
-        );
-        // SAFETY: the guard holds the lock exclusively.
-        unsafe { &mut *self.lock.data.get() }
-    }
-}
-
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.released(self.agent, LockMode::Shared, &self.site);
@@ -245,17 +198,5 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         self.lock
             .released(self.agent, LockMode::Exclusive, &self.site);
         drop(self.raw.take());
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
     }
 }
