@@ -361,20 +361,15 @@ impl Execution {
     }
 
     pub fn lock_released(&self, lock: ObjectId, mode: LockMode, site: Site) {
-        let agent = self.agent();
-        self.lock_released_by(agent, lock, mode, site);
+        let key = self.thread_key();
+        let mut rec = self.recording();
+        let agent = rec.agent_of(key);
+        rec.lock_released(agent, lock, mode, site);
     }
 
     /// [`Execution::lock_released`] by the guard's holder, already known.
     pub fn lock_released_by(&self, agent: AgentId, lock: ObjectId, mode: LockMode, site: Site) {
-        let mut rec = self.recording();
-        rec.trace
-            .push(agent, Action::LockRelease { lock, mode }, site);
-        if let Some(held) = rec.held.get_mut(&agent) {
-            if let Some(i) = held.iter().rposition(|(l, m, _)| *l == lock && *m == mode) {
-                held.remove(i);
-            }
-        }
+        self.recording().lock_released(agent, lock, mode, site);
     }
 
     /// A counted resource with the name the program gave it.
@@ -682,10 +677,8 @@ impl Execution {
                 }
                 // Begun where the panic started (`panic_started`), unless
                 // the recording was busy then.
-                if payload.is::<SelfDeadlockPanic>() {
-                    self.begin_wind_down(Cause::SelfDeadlock);
-                } else if !payload.is::<super::raw::Deadlocked>() {
-                    self.begin_wind_down(Cause::Panic);
+                if let Some(cause) = Cause::of_panic(payload.as_ref()) {
+                    self.begin_wind_down(cause);
                 }
                 wind.release(agent);
             }
@@ -710,6 +703,16 @@ impl Execution {
 }
 
 impl Recording {
+    fn lock_released(&mut self, agent: AgentId, lock: ObjectId, mode: LockMode, site: Site) {
+        self.trace
+            .push(agent, Action::LockRelease { lock, mode }, site);
+        if let Some(held) = self.held.get_mut(&agent) {
+            if let Some(i) = held.iter().rposition(|(l, m, _)| *l == lock && *m == mode) {
+                held.remove(i);
+            }
+        }
+    }
+
     fn agent_of(&mut self, key: ThreadKey) -> AgentId {
         if let Some(agent) = self.agents.get(&key) {
             return *agent;

@@ -349,8 +349,7 @@ impl Builder {
                 let exec = {
                     let mut st = model_state.lock().unwrap_or_else(|e| e.into_inner());
                     if let Some(previous) = st.pending.take() {
-                        let failure = previous.wound_down_by();
-                        analyse(&mut st, &previous, failure.as_deref());
+                        analyse(&mut st, &previous, None);
                     }
                     if max.is_some_and(|m| st.executions >= m) {
                         std::panic::panic_any(ExecutionLimit);
@@ -395,8 +394,7 @@ impl Builder {
         match result {
             Ok(()) => {
                 if let Some(last) = st.pending.take() {
-                    let failure = last.wound_down_by();
-                    analyse(&mut st, &last, failure.as_deref());
+                    analyse(&mut st, &last, None);
                 }
             }
             Err(payload) if payload.is::<ExecutionLimit>() && st.stopped_at_failure => {
@@ -440,17 +438,13 @@ impl Builder {
                     )
                 });
                 if let Some(last) = st.pending.take() {
-                    match last.wound_down_by() {
-                        Some(failure) => {
-                            // Its threads could not all be brought to an end.
-                            analyse(&mut st, &last, Some(failure.as_ref()));
-                            incomplete = Some(format!(
-                                "stopped in execution {}: after its failure, its threads could not all be ended (loom: {})",
-                                st.executions,
-                                panic_hook::message_of(payload.as_ref())
-                            ));
-                        }
-                        None => analyse(&mut st, &last, Some(payload.as_ref())),
+                    if analyse(&mut st, &last, Some(payload.as_ref())) {
+                        // Wound down, but its threads could not all be ended.
+                        incomplete = Some(format!(
+                            "stopped in execution {}: after its failure, its threads could not all be ended (loom: {})",
+                            st.executions,
+                            panic_hook::message_of(payload.as_ref())
+                        ));
                     }
                 }
             }
@@ -538,8 +532,18 @@ impl Builder {
     }
 }
 
-/// Analyses one finished (or failed) execution into the exploration's findings.
-fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::any::Any + Send)>) {
+/// Analyses one finished (or failed) execution into the exploration's
+/// findings. An execution that was wound down is analysed as it was when it
+/// failed, for that failure (not `failure`, what loom saw after); returns
+/// whether it was.
+fn analyse(
+    st: &mut Exploration,
+    exec: &Execution,
+    failure: Option<&(dyn std::any::Any + Send)>,
+) -> bool {
+    let wound_down = exec.wound_down_by();
+    let failure = wound_down.as_deref().or(failure);
+    let wound_down = wound_down.is_some();
     let mut rec = exec.recording();
     // Most executions of a model repeat lock nestings already seen: the lock
     // graph is only rebuilt from an execution that shows a new one.
@@ -557,7 +561,7 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
         || rec.ledger.in_use()
         || !rec.gpu.is_empty();
     if !needs_names && quick_findings(&rec).is_empty() {
-        return;
+        return wound_down;
     }
     let keep = std::mem::take(&mut rec.named);
     name_objects(&mut rec.trace, &mut st.sources, &keep);
@@ -609,6 +613,7 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<&(dyn std::an
         st.findings.push(f);
     }
     finding::dedup(&mut st.findings);
+    wound_down
 }
 
 /// The analyses of a finished execution that need no names to run.

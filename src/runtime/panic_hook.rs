@@ -39,11 +39,8 @@ pub(crate) fn install() {
                     return;
                 }
                 let inside_loom = exec.engine == Engine::Loom && file.contains("/loom-");
+                let cause = Cause::of_panic(info.payload());
                 if is_control(info.payload()) {
-                    let cause = info
-                        .payload()
-                        .is::<super::execution::SelfDeadlockPanic>()
-                        .then_some(Cause::SelfDeadlock);
                     let stops_thread = info.payload().is::<super::raw::Deadlocked>();
                     if cause.is_some() || stops_thread {
                         exec.panic_started(inside_loom, cause);
@@ -64,7 +61,6 @@ pub(crate) fn install() {
                     site,
                     agent,
                 });
-                let cause = (!inside_loom).then_some(Cause::Panic);
                 exec.panic_started(inside_loom, cause);
             });
             if handled.is_none() {

@@ -8,11 +8,10 @@
 
 use std::mem::ManuallyDrop;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::engine::Engine;
-use std::sync::Arc;
-
 use super::execution::{self, bump, Execution};
 use super::wind_down::Wait;
 use crate::event::LockMode;
@@ -254,6 +253,11 @@ impl Drop for RawGuard<'_> {
     }
 }
 
+/// Where a loom condvar lives, which names it in the wind-down's books.
+fn condvar_address(cv: &loom::sync::Condvar) -> usize {
+    cv as *const loom::sync::Condvar as usize
+}
+
 pub(crate) enum RawCondvar {
     Loom(loom::sync::Condvar, Option<Arc<Execution>>),
     Std {
@@ -264,10 +268,11 @@ pub(crate) enum RawCondvar {
 
 impl RawCondvar {
     pub fn new() -> Self {
-        match execution::with_current(|e| e.engine) {
+        let exec = execution::current();
+        match exec.as_ref().map(|e| e.engine) {
             Some(Engine::Loom) => RawCondvar::Loom(
                 loom::sync::Condvar::new(),
-                execution::current().filter(|e| e.wind_down.is_some()),
+                exec.filter(|e| e.wind_down.is_some()),
             ),
             _ => RawCondvar::Std {
                 generation: std::sync::Mutex::new(0),
@@ -323,7 +328,7 @@ impl RawCondvar {
             panic!("a condvar must be used with the mutex of the same model")
         };
         let wait = Wait::Condvar {
-            condvar: cv as *const loom::sync::Condvar as usize,
+            condvar: condvar_address(cv),
             notified: false,
         };
         if exec.deadlocked_after(agent, Some(&wait)) {
@@ -338,7 +343,7 @@ impl RawCondvar {
         }
         wind.set_wait(agent, wait);
         let g = cv.wait(g).unwrap();
-        wind.woke(cv as *const loom::sync::Condvar as usize);
+        wind.woke(condvar_address(cv));
         exec.unblock_raw(agent);
         lock.kept(exec, GuardKind::LoomMutex(g), LockMode::Exclusive)
     }
@@ -347,7 +352,7 @@ impl RawCondvar {
         if let RawCondvar::Loom(cv, Some(exec)) = self {
             exec.stop_if_wound_down();
             if let Some(wind) = exec.wind_down.as_ref() {
-                wind.notified(cv as *const loom::sync::Condvar as usize, all);
+                wind.notified(condvar_address(cv), all);
             }
         }
         match self {

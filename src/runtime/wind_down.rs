@@ -44,6 +44,21 @@ pub(crate) enum Cause {
     Panic,
 }
 
+impl Cause {
+    /// The failure a panic stands for: a self-deadlock, or the program's own
+    /// panic; none for the runtime's other control payloads (a thread told
+    /// to stop, a fallback to real threads).
+    pub fn of_panic(payload: &(dyn std::any::Any + Send)) -> Option<Cause> {
+        if payload.is::<super::execution::SelfDeadlockPanic>() {
+            Some(Cause::SelfDeadlock)
+        } else if super::panic_hook::is_control(payload) {
+            None
+        } else {
+            Some(Cause::Panic)
+        }
+    }
+}
+
 /// What a thread is blocked in, at loom's level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wait {

@@ -111,7 +111,7 @@ struct Calls {
     params: Vec<Sym>,
 }
 
-/// Method names that make a body matter by themselves.
+/// Names of calls (methods or functions) that make a body matter by themselves.
 fn direct_method(name: &str) -> bool {
     matches!(
         name,
@@ -548,12 +548,6 @@ impl Lower {
             }
             if !method && c.params.contains(&name) {
                 c.invokes = true;
-            }
-            if !method
-                && (name.starts_with("spawn")
-                    || matches!(name, "join" | "scope" | "execute" | "unlocked"))
-            {
-                c.direct = true;
             }
             c.names.push((owner, name));
         }
