@@ -7,29 +7,16 @@ use interlock::sync::atomic::{AtomicBool, Ordering};
 use interlock::sync::{mpsc, Arc, Barrier, Mutex};
 use interlock::{thread, Builder, Engine, Kind, Report};
 
+mod model_checks;
+
 /// The finding of `kind` has a location at `line` of this file.
 fn assert_found_at(report: &Report, kind: Kind, line: u32) {
-    let found = report
-        .findings()
-        .iter()
-        .filter(|f| f.kind == kind)
-        .any(|f| {
-            f.locations
-                .iter()
-                .any(|l| l.line == line && l.file.ends_with("gpu_models.rs"))
-        });
-    assert!(found, "expected {kind} at line {line}, got:\n{report}");
+    model_checks::assert_found_at(report, kind, "gpu_models.rs", line);
 }
 
 /// The line of this file that ends with the comment `// NAME`.
 fn marker(name: &str) -> u32 {
-    let source = include_str!("gpu_models.rs");
-    let wanted = format!("// {name}");
-    let index = source
-        .lines()
-        .position(|l| l.trim_end().ends_with(&wanted) && !l.contains("marker("))
-        .unwrap_or_else(|| panic!("no line marked `{wanted}`"));
-    index as u32 + 1
+    model_checks::marker(include_str!("gpu_models.rs"), name)
 }
 
 fn assert_clean(report: &Report) {

@@ -6,9 +6,8 @@ use interlock::sync::atomic::{AtomicUsize, Ordering};
 use interlock::sync::{Arc, Condvar, Mutex};
 use interlock::{thread, Builder, Kind, Report};
 
-fn kinds(report: &Report) -> Vec<Kind> {
-    report.findings().iter().map(|f| f.kind).collect()
-}
+mod model_checks;
+use model_checks::kinds;
 
 fn run(keep_going: bool, model: fn()) -> Report {
     Builder::new().keep_going(keep_going).check(model)

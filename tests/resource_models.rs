@@ -5,9 +5,8 @@ use interlock::resource::Pool;
 use interlock::sync::{Arc, Semaphore};
 use interlock::{thread, Builder, Kind, Report};
 
-fn kinds(report: &Report) -> Vec<Kind> {
-    report.findings().iter().map(|f| f.kind).collect()
-}
+mod model_checks;
+use model_checks::kinds;
 
 /// Two jobs each holding `first` units and then asking for `second` more,
 /// with the given claims (`None`: undeclared).

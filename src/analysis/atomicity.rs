@@ -218,10 +218,9 @@ mod stale_reads {
     use super::*;
     use crate::event::{MemoryOrder, ObjectKind, Site};
 
-    #[test]
-    fn a_load_that_saw_an_older_value_loses_the_newer_write() {
-        // thread 1 stores 1; thread 2's load still sees the initial 0 (not
-        // ordered by happens-before) and stores 1: thread 1's increment is lost.
+    /// Two threads each load the counter and store a value: thread 1 loads
+    /// 0 and stores 1, then thread 2 loads `seen` and stores `stored`.
+    fn two_increments(seen: u64, stored: u64) -> Trace {
         let mut t = Trace::new();
         let (a, b) = (t.thread("thread 1"), t.thread("thread 2"));
         let x = t.object(ObjectKind::Atomic, "counter", Site::new("t.rs", 1, 1));
@@ -238,33 +237,22 @@ mod stale_reads {
         };
         t.push(a, load(0), site(10));
         t.push(a, store(1), site(11));
-        t.push(b, load(0), site(10));
-        t.push(b, store(1), site(11));
-        let found = atomicity_violations(&t);
+        t.push(b, load(seen), site(10));
+        t.push(b, store(stored), site(11));
+        t
+    }
+
+    #[test]
+    fn a_load_that_saw_an_older_value_loses_the_newer_write() {
+        // thread 2's load still sees the initial 0 (not ordered by
+        // happens-before) and stores 1: thread 1's increment is lost.
+        let found = atomicity_violations(&two_increments(0, 1));
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].message.starts_with("thread 2 reads"));
     }
 
     #[test]
     fn a_load_that_saw_the_latest_value_is_clean() {
-        let mut t = Trace::new();
-        let (a, b) = (t.thread("thread 1"), t.thread("thread 2"));
-        let x = t.object(ObjectKind::Atomic, "counter", Site::new("t.rs", 1, 1));
-        let site = |l| Site::new("t.rs", l, 5);
-        let load = |v| Action::AtomicLoad {
-            atomic: x,
-            order: MemoryOrder::SeqCst,
-            value: Some(v),
-        };
-        let store = |v| Action::AtomicStore {
-            atomic: x,
-            order: MemoryOrder::SeqCst,
-            value: Some(v),
-        };
-        t.push(a, load(0), site(10));
-        t.push(a, store(1), site(11));
-        t.push(b, load(1), site(10));
-        t.push(b, store(2), site(11));
-        assert!(atomicity_violations(&t).is_empty());
+        assert!(atomicity_violations(&two_increments(1, 2)).is_empty());
     }
 }
