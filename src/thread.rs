@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::{Action, AgentId, Site};
+use crate::runtime::control::Stop;
 use crate::runtime::engine::Engine;
 use crate::runtime::execution::{self, bump, Blocker, Execution};
 use crate::runtime::raw::std_poll;
@@ -18,10 +19,6 @@ use crate::runtime::wind_down::Wait;
 
 /// loom explores at most this many threads besides the model's main thread.
 pub(crate) const LOOM_MAX_SPAWNED: usize = 4;
-
-/// Thrown (with `panic_any`) when a program spawns more threads than loom
-/// can explore; the run falls back to the std engine.
-pub(crate) struct TooManyThreads;
 
 /// Spawns a thread, as `std::thread::spawn`.
 #[track_caller]
@@ -87,7 +84,7 @@ impl Builder {
         if exec.engine == Engine::Loom
             && exec.spawned.fetch_add(1, Ordering::Relaxed) >= LOOM_MAX_SPAWNED
         {
-            std::panic::panic_any(TooManyThreads);
+            Stop::TooManyThreads.raise();
         }
         let child = exec.register_child(self.name.clone(), site);
         let thread = Thread {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::control::Stop;
 use super::engine::Engine;
 pub(crate) use super::wind_down::Cause;
 use super::wind_down::{Wait, WindDown};
@@ -45,38 +46,10 @@ pub(crate) struct PanicRecord {
     pub agent: Option<AgentId>,
 }
 
-/// Hashes the small integer keys of a recording (thread keys, agents):
+/// The recording's maps have small integer keys (thread keys, agents):
 /// std's SipHash resists chosen keys and costs more than the rest of
 /// recording a step, and these keys are the runtime's own.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct SmallKeyHasher(u64);
-
-impl std::hash::Hasher for SmallKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        // FxHash's step: the multiply spreads a counter over the high bits.
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
-
-pub(crate) type SmallMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<SmallKeyHasher>>;
+pub(crate) type SmallMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// The mutable part of an execution.
 #[derive(Default)]
@@ -126,10 +99,6 @@ pub(crate) struct SelfDeadlock {
     pub held_mode: LockMode,
     pub held_site: Site,
 }
-
-/// Thrown (with `panic_any`) when a thread would block on a lock it holds;
-/// the execution stops and the report says where.
-pub(crate) struct SelfDeadlockPanic;
 
 /// A running (or finished) execution.
 pub(crate) struct Execution {
@@ -309,7 +278,7 @@ impl Execution {
 
     /// Records a lock request. A request that the thread's own guard would
     /// block forever is recorded as a self-deadlock and unwinds the thread
-    /// (with [`SelfDeadlockPanic`]) instead of hanging the model.
+    /// (with [`Stop::SelfDeadlock`]) instead of hanging the model.
     pub fn lock_request(&self, lock: ObjectId, mode: LockMode, site: Site) -> AgentId {
         let key = self.thread_key();
         let mut rec = self.recording();
@@ -337,7 +306,7 @@ impl Execution {
                 held_site,
             });
             drop(rec);
-            std::panic::panic_any(SelfDeadlockPanic);
+            Stop::SelfDeadlock.raise();
         }
         rec.blocked
             .insert(agent, (Blocker::Lock { lock, mode }, site));
@@ -597,7 +566,7 @@ impl Execution {
         if let Some(wind) = self.wind_down.as_ref() {
             wind.release(self.agent());
         }
-        std::panic::panic_any(super::raw::Deadlocked)
+        Stop::Deadlocked.raise()
     }
 
     /// A thread of a wound-down execution, at a step where it may stop:
@@ -612,7 +581,7 @@ impl Execution {
         let agent = self.agent();
         if !wind.is_unwinding(agent) {
             wind.release(agent);
-            std::panic::panic_any(super::raw::Deadlocked);
+            Stop::Deadlocked.raise();
         }
     }
 
@@ -671,7 +640,7 @@ impl Execution {
                 }
             }
             Err(payload) => {
-                if payload.is::<crate::thread::TooManyThreads>() {
+                if Stop::of(payload.as_ref()) == Some(Stop::TooManyThreads) {
                     // The whole run moves to the std engine.
                     std::panic::resume_unwind(result.err().expect("an error"));
                 }
@@ -686,19 +655,13 @@ impl Execution {
         result
     }
 
-    /// The failure that wound the execution down, as the payload the
-    /// analyses know it by; and the recording of the execution put back as
-    /// it was then.
-    pub fn wound_down_by(&self) -> Option<Box<dyn std::any::Any + Send>> {
+    /// The failure that wound the execution down; and the recording of the
+    /// execution put back as it was then.
+    pub fn wound_down_by(&self) -> Option<Cause> {
         if let Some(failed) = self.frozen.lock().unwrap_or_else(|e| e.into_inner()).take() {
             *self.recording() = failed;
         }
-        let cause = self.wind_down.as_ref()?.cause()?;
-        Some(match cause {
-            Cause::Deadlock => Box::new(super::raw::Deadlocked),
-            Cause::SelfDeadlock => Box::new(SelfDeadlockPanic),
-            Cause::Panic => Box::new(String::from("a panic")),
-        })
+        self.wind_down.as_ref()?.cause()
     }
 }
 

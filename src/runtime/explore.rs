@@ -4,7 +4,9 @@ use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
+use super::control::Stop;
 use super::engine::Engine;
+use super::execution::Cause;
 use super::execution::{self, Execution};
 use super::naming::{name_objects, SourceCache};
 use super::{outcome, panic_hook};
@@ -12,10 +14,6 @@ use crate::analysis::lock_graph::{self, facts_from_trace, Acquisition, LockKey};
 use crate::event::{LockMode, Site};
 use crate::finding::{self, Finding, Kind};
 use crate::report::{Report, Summary};
-
-/// Thrown (with `panic_any`) to end exploration at `max_executions`, or
-/// after the first failure when not keeping going.
-pub(crate) struct ExecutionLimit;
 
 /// Prints progress to stderr about once a second.
 struct Progress {
@@ -352,15 +350,15 @@ impl Builder {
                         analyse(&mut st, &previous, None);
                     }
                     if max.is_some_and(|m| st.executions >= m) {
-                        std::panic::panic_any(ExecutionLimit);
+                        Stop::ExecutionLimit.raise();
                     }
                     if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                         st.out_of_time = true;
-                        std::panic::panic_any(ExecutionLimit);
+                        Stop::ExecutionLimit.raise();
                     }
                     if st.failed && !keep_going {
                         st.stopped_at_failure = true;
-                        std::panic::panic_any(ExecutionLimit);
+                        Stop::ExecutionLimit.raise();
                     }
                     st.executions += 1;
                     // Locks taken in here must not outlive this block: a
@@ -397,25 +395,30 @@ impl Builder {
                     analyse(&mut st, &last, None);
                 }
             }
-            Err(payload) if payload.is::<ExecutionLimit>() && st.stopped_at_failure => {
+            Err(payload)
+                if Stop::of(payload.as_ref()) == Some(Stop::ExecutionLimit)
+                    && st.stopped_at_failure =>
+            {
                 incomplete = Some(format!(
                     "stopped at the first failure, after {} executions (keep going to explore on)",
                     st.executions
                 ));
             }
-            Err(payload) if payload.is::<ExecutionLimit>() && st.out_of_time => {
+            Err(payload)
+                if Stop::of(payload.as_ref()) == Some(Stop::ExecutionLimit) && st.out_of_time =>
+            {
                 incomplete = Some(format!(
                     "stopped after {} executions, at the time limit",
                     st.executions
                 ));
             }
-            Err(payload) if payload.is::<ExecutionLimit>() => {
+            Err(payload) if Stop::of(payload.as_ref()) == Some(Stop::ExecutionLimit) => {
                 incomplete = Some(format!(
                     "stopped after {} executions (the --max-executions limit)",
                     st.executions
                 ));
             }
-            Err(payload) if payload.is::<crate::thread::TooManyThreads>() => {
+            Err(payload) if Stop::of(payload.as_ref()) == Some(Stop::TooManyThreads) => {
                 drop(st);
                 let note = format!(
                     "the program spawns more than {} threads, more than loom can explore; it ran on real threads (the std engine) instead",
@@ -438,7 +441,7 @@ impl Builder {
                     )
                 });
                 if let Some(last) = st.pending.take() {
-                    if analyse(&mut st, &last, Some(payload.as_ref())) {
+                    if analyse(&mut st, &last, Cause::of_ending(payload.as_ref())) {
                         // Wound down, but its threads could not all be ended.
                         incomplete = Some(format!(
                             "stopped in execution {}: after its failure, its threads could not all be ended (loom: {})",
@@ -496,12 +499,14 @@ impl Builder {
                     });
                 }))
             };
-            let deadlocked: Box<dyn std::any::Any + Send> = Box::new(super::raw::Deadlocked);
             let failure = if exec.aborted.load(std::sync::atomic::Ordering::SeqCst) {
                 // However main ended, the execution was found stuck.
-                Some(deadlocked.as_ref())
+                Some(Cause::Deadlock)
             } else {
-                result.as_ref().err().map(|p| p.as_ref())
+                result
+                    .as_ref()
+                    .err()
+                    .and_then(|p| Cause::of_ending(p.as_ref()))
             };
             analyse(&mut st, &exec, failure);
             if st.failed && !self.keep_going {
@@ -536,13 +541,9 @@ impl Builder {
 /// findings. An execution that was wound down is analysed as it was when it
 /// failed, for that failure (not `failure`, what loom saw after); returns
 /// whether it was.
-fn analyse(
-    st: &mut Exploration,
-    exec: &Execution,
-    failure: Option<&(dyn std::any::Any + Send)>,
-) -> bool {
+fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<Cause>) -> bool {
     let wound_down = exec.wound_down_by();
-    let failure = wound_down.as_deref().or(failure);
+    let failure = wound_down.or(failure);
     let wound_down = wound_down.is_some();
     let mut rec = exec.recording();
     // Most executions of a model repeat lock nestings already seen: the lock
@@ -567,15 +568,13 @@ fn analyse(
     name_objects(&mut rec.trace, &mut st.sources, &keep);
     rec.named = keep;
     let mut found = Vec::new();
-    if let Some(payload) = failure {
-        if payload.is::<execution::SelfDeadlockPanic>() {
-            found.extend(outcome::self_deadlock(&rec));
-        } else if payload.is::<super::raw::Deadlocked>() || is_loom_deadlock(payload) {
-            found.push(outcome::deadlock(&rec));
-        } else if !panic_hook::is_control(payload) {
-            found.extend(outcome::assertion_failure(&rec));
-        }
-    } else if exec.engine == Engine::Std {
+    match failure {
+        Some(Cause::SelfDeadlock) => found.extend(outcome::self_deadlock(&rec)),
+        Some(Cause::Deadlock) => found.push(outcome::deadlock(&rec)),
+        Some(Cause::Panic) => found.extend(outcome::assertion_failure(&rec)),
+        None => {}
+    }
+    if failure.is_none() && exec.engine == Engine::Std {
         // A thread that panicked without bringing main down.
         found.extend(outcome::assertion_failure(&rec));
     }
@@ -621,10 +620,6 @@ fn quick_findings(rec: &execution::Recording) -> Vec<Finding> {
     let mut found = crate::analysis::happens_before::data_races(&rec.trace);
     found.extend(crate::analysis::atomicity::atomicity_violations(&rec.trace));
     found
-}
-
-fn is_loom_deadlock(payload: &(dyn std::any::Any + Send)) -> bool {
-    panic_hook::message_of(payload).starts_with("deadlock;")
 }
 
 #[cfg(test)]

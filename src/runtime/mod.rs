@@ -2,6 +2,7 @@
 //! record what a program does, an engine runs it (loom's interleavings or
 //! real threads), and the analyses turn each execution into findings.
 
+pub(crate) mod control;
 pub mod engine;
 pub(crate) mod execution;
 mod explore;

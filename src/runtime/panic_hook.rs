@@ -4,17 +4,10 @@
 
 use std::sync::Once;
 
+use super::control::Stop;
 use super::engine::Engine;
 use super::execution::{self, Cause, PanicRecord};
 use crate::event::Site;
-
-/// Payloads the runtime throws to stop an execution; not the program's panics.
-pub(crate) fn is_control(payload: &(dyn std::any::Any + Send)) -> bool {
-    payload.is::<super::raw::Deadlocked>()
-        || payload.is::<super::execution::SelfDeadlockPanic>()
-        || payload.is::<crate::thread::TooManyThreads>()
-        || payload.is::<super::explore::ExecutionLimit>()
-}
 
 pub(crate) fn message_of(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -40,9 +33,8 @@ pub(crate) fn install() {
                 }
                 let inside_loom = exec.engine == Engine::Loom && file.contains("/loom-");
                 let cause = Cause::of_panic(info.payload());
-                if is_control(info.payload()) {
-                    let stops_thread = info.payload().is::<super::raw::Deadlocked>();
-                    if cause.is_some() || stops_thread {
+                if let Some(stop) = Stop::of(info.payload()) {
+                    if cause.is_some() || stop == Stop::Deadlocked {
                         exec.panic_started(inside_loom, cause);
                     }
                     return;

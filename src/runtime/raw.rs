@@ -11,14 +11,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::control::Stop;
 use super::engine::Engine;
 use super::execution::{self, bump, Execution};
 use super::wind_down::Wait;
 use crate::event::LockMode;
-
-/// Thrown (with `panic_any`) in threads of a std-engine execution that was
-/// found deadlocked, so that they unwind and the run can report.
-pub(crate) struct Deadlocked;
 
 /// How long every thread must stay blocked, with no progress, before the std
 /// engine calls it a deadlock.
@@ -398,7 +395,7 @@ pub(crate) fn std_wait<'a, S>(
         // freed by another thread's unwinding must not let this one go on.
         if exec.aborted.load(Ordering::SeqCst) {
             drop(guard);
-            std::panic::panic_any(Deadlocked);
+            Stop::Deadlocked.raise();
         }
         if ready(&mut guard) {
             return guard;

@@ -30,6 +30,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::control::Stop;
 use super::raw::GuardKind;
 use crate::event::{AgentId, LockMode};
 
@@ -49,12 +50,24 @@ impl Cause {
     /// panic; none for the runtime's other control payloads (a thread told
     /// to stop, a fallback to real threads).
     pub fn of_panic(payload: &(dyn std::any::Any + Send)) -> Option<Cause> {
-        if payload.is::<super::execution::SelfDeadlockPanic>() {
-            Some(Cause::SelfDeadlock)
-        } else if super::panic_hook::is_control(payload) {
-            None
+        match Stop::of(payload) {
+            Some(Stop::SelfDeadlock) => Some(Cause::SelfDeadlock),
+            Some(_) => None,
+            None => Some(Cause::Panic),
+        }
+    }
+
+    /// The failure an execution that ended with `payload` shows: as
+    /// [`Cause::of_panic`], except that a thread stopped because its
+    /// execution was found deadlocked, or loom's own report of every thread
+    /// blocked, stands for that deadlock.
+    pub fn of_ending(payload: &(dyn std::any::Any + Send)) -> Option<Cause> {
+        if Stop::of(payload) == Some(Stop::Deadlocked)
+            || super::panic_hook::message_of(payload).starts_with("deadlock;")
+        {
+            Some(Cause::Deadlock)
         } else {
-            Some(Cause::Panic)
+            Cause::of_panic(payload)
         }
     }
 }

@@ -8,37 +8,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, OnceLock};
 
 /// A name (identifier or path segment), interned: copying names costs
 /// nothing, and each distinct name is stored once per process.
 pub type Sym = &'static str;
 
-/// FNV-1a: names are short.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type NameSet = HashSet<&'static str, BuildHasherDefault<Fnv>>;
+type NameSet = HashSet<&'static str, rustc_hash::FxBuildHasher>;
 
 /// Every name met, once per process.
 static NAMES: OnceLock<Mutex<NameSet>> = OnceLock::new();

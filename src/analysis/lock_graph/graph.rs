@@ -11,7 +11,10 @@
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::hash::{FxHashMap, FxHashSet};
+// Fx, not SipHash: building the graph hashes every acquisition's lock
+// names and edge keys, and SipHash's resistance to chosen keys (which the
+// analysis does not face) was most of the build time.
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::facts::{Acquisition, LockKey, Segment};
 use crate::event::{LockMode, Site};

@@ -15,7 +15,6 @@ mod cycles;
 mod facts;
 mod filters;
 mod graph;
-mod hash;
 mod report;
 #[cfg(test)]
 mod tests;
