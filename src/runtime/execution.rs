@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::control::Stop;
@@ -67,10 +68,12 @@ pub(crate) struct Recording {
     /// A re-acquisition that would block the thread on itself: the lock,
     /// the mode asked for, where, and where it was first taken.
     pub self_deadlock: Option<SelfDeadlock>,
-    /// Each request made while holding other locks, as (thread, lock, mode,
-    /// site, locks held): the lock graph only needs rebuilding when an
-    /// execution shows one not seen before.
-    pub nestings: Vec<Nesting>,
+    /// A fingerprint of each request made while holding other locks (its
+    /// thread, lock, mode and site, and the locks held with theirs): the
+    /// lock graph only needs rebuilding when an execution shows one not
+    /// seen before, and most executions repeat the ones before. A hash, not
+    /// the request: recording it must cost next to nothing.
+    pub nestings: Vec<u64>,
     /// Counted resources, claims and holdings, for the banker's checks.
     pub ledger: super::ledger::Ledger,
     /// Objects named by the program itself (a pool's name), kept as they are.
@@ -80,14 +83,6 @@ pub(crate) struct Recording {
     /// fewer pages of loom's fresh coroutine stacks.
     pub gpu: Box<crate::gpu::model::Recorded>,
 }
-
-pub(crate) type Nesting = (
-    AgentId,
-    ObjectId,
-    LockMode,
-    Site,
-    Vec<(ObjectId, LockMode, Site)>,
-);
 
 /// A thread asking for a lock it already holds in a mode that cannot be shared.
 #[derive(Clone, Debug)]
@@ -293,7 +288,7 @@ impl Execution {
                 .cloned()
         });
         if let Some(held) = rec.held.get(&agent).filter(|h| !h.is_empty()) {
-            let nesting = (agent, lock, mode, site.clone(), held.clone());
+            let nesting = rustc_hash::FxBuildHasher.hash_one((agent, lock, mode, &site, held));
             rec.nestings.push(nesting);
         }
         if let Some((_, held_mode, held_site)) = conflict {

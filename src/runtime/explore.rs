@@ -100,7 +100,8 @@ struct Exploration {
     /// executions (one of each), for the lock-order graph.
     lock_facts: Vec<Acquisition>,
     fact_keys: HashSet<FactKey>,
-    nestings: HashSet<execution::Nesting>,
+    /// Fingerprints of the lock nestings seen (see `Recording::nestings`).
+    nestings: HashSet<u64>,
     /// Exploration was ended because an execution failed.
     stopped_at_failure: bool,
     /// Exploration was ended by the time limit.
@@ -256,12 +257,12 @@ impl Exploration {
         for fact in facts.into_iter().filter(|f| !f.held.is_empty()) {
             let key = (
                 fact.lock.clone(),
-                fact.mode,
+                fact.mode(),
                 fact.site.clone(),
                 fact.agent.clone(),
                 fact.held
                     .iter()
-                    .map(|h| (h.lock.clone(), h.mode, h.site.clone()))
+                    .map(|h| (h.lock.clone(), h.flavor.mode, h.site.clone()))
                     .collect(),
             );
             if self.fact_keys.insert(key) {

@@ -3,6 +3,7 @@
 
 use super::execution::{Blocker, Recording};
 use crate::analysis::happens_before::trace_steps;
+use crate::analysis::lock_graph::{relock_findings, Acquisition, Held, LockKey};
 use crate::event::{AgentId, LockMode, ObjectKind, Site, Trace};
 use crate::finding::{Finding, Kind};
 
@@ -189,34 +190,19 @@ fn lock_cycle(rec: &Recording) -> Option<Vec<(AgentId, crate::event::ObjectId)>>
 }
 
 /// A thread asked for a lock it already holds: it would wait for itself.
+/// The lock graph's relock rule tells it; the trace is the execution's.
 pub(crate) fn self_deadlock(rec: &Recording) -> Option<Finding> {
     let sd = rec.self_deadlock.as_ref()?;
     let trace = &rec.trace;
-    let lock = trace.object_name(sd.lock);
-    let who = trace.agent_name(sd.agent);
-    let rw = trace.object_kind(sd.lock) == Some(ObjectKind::RwLock);
-    let verb = |mode| match (rw, mode) {
-        (false, _) => "locked",
-        (true, LockMode::Shared) => "read-locked",
-        (true, LockMode::Exclusive) => "write-locked",
-    };
-    let what = match (rw, sd.requested) {
-        (false, _) => "locks",
-        (true, LockMode::Shared) => "reads",
-        (true, LockMode::Exclusive) => "writes",
-    };
-    let (asked, held) = (verb(sd.requested), verb(sd.held_mode));
+    let lock = LockKey::object(sd.lock, trace.object_name(sd.lock));
+    let fact = Acquisition::new(lock.clone(), sd.requested, sd.site.clone())
+        .by(trace.agent_name(sd.agent))
+        .holding(Held::new(lock, sd.held_mode, sd.held_site.clone()));
     let highlight: Vec<usize> = last_event_of(trace, sd.agent).into_iter().collect();
-    Some(
-        Finding::new(
-            Kind::DoubleLock,
-            format!("{who} {what} `{lock}` while it already holds it: it waits for itself forever"),
-        )
-        .at(&sd.site, format!("`{lock}` {asked} here"))
-        .at(&sd.held_site, format!("`{lock}` {held} here, still held"))
-        .with_trace(steps(trace, &highlight))
-        .with_help("drop the first guard before taking the lock again, or pass the guard (or the data) to the code that needs it"),
-    )
+    relock_findings(&[fact])
+        .into_iter()
+        .next()
+        .map(|f| f.with_trace(steps(trace, &highlight)))
 }
 
 /// The grant that left the banker's state unsafe (with declared claims).

@@ -15,7 +15,7 @@ use super::summary::{HeldUse, LockUse, Program, ScanFact};
 use super::tables::FnId;
 use crate::analysis::happens_before::VectorClock;
 use crate::analysis::lock_graph::{
-    self, cycle_help, cycle_message, Acquisition, Held, LockKey, Segment, Verdict,
+    self, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, SearchLimits, Segment,
 };
 use crate::event::AgentId;
 use crate::event::{LockMode, Site};
@@ -35,13 +35,6 @@ pub struct Findings<'p> {
     facts: Vec<ScanFact>,
     /// The facts asked for at each place of each function.
     by_place: HashMap<(FnId, Pos), Vec<usize>>,
-}
-
-fn verb(mode: LockMode) -> &'static str {
-    match mode {
-        LockMode::Exclusive => "lock",
-        LockMode::Shared => "read",
-    }
 }
 
 impl<'p> Findings<'p> {
@@ -73,29 +66,6 @@ impl<'p> Findings<'p> {
         match &lock.class {
             Some(c) => c.to_string(),
             None => spelled(&lock.place),
-        }
-    }
-
-    fn hop_steps(&self, agent: &str, lock: &LockUse) -> Vec<TraceStep> {
-        lock.chain
-            .iter()
-            .map(|hop| {
-                TraceStep::new(
-                    agent,
-                    format!("call `{}`", self.fname(hop.callee)),
-                    &self.site(hop.caller, hop.pos),
-                )
-            })
-            .collect()
-    }
-
-    /// How the lock graph and the reader name `acq` taken while `held` is
-    /// held: by class, or, for two instances of one class, by instance.
-    fn pair_names(&self, acq: &LockUse, held: &LockUse) -> (String, String) {
-        if same_class_instances(acq, held) {
-            (spelled(&acq.place), spelled(&held.place))
-        } else {
-            (self.name_of(acq), self.name_of(held))
         }
     }
 
@@ -168,43 +138,93 @@ impl<'p> Findings<'p> {
     }
 
     // -----------------------------------------------------------------------
+    // Lock facts, as the lock graph takes them
+
+    fn flavor(lock: &LockUse) -> LockFlavor {
+        LockFlavor {
+            mode: lock.mode,
+            blocking: lock.blocking,
+            recursive: lock.recursive,
+            upgradable: lock.upgradable,
+            reentrant: lock.reentrant,
+        }
+    }
+
+    /// The acquisition of `fact` as the lock graph's fact, holding nothing
+    /// yet: the lock taken, how, and the calls that lead to it.
+    fn acquisition(&self, fact: &ScanFact, lock: LockKey) -> Acquisition {
+        let a = &fact.acq;
+        let mut acq = Acquisition::new(lock, a.mode, self.site(a.func, a.pos)).by(fact.agent.clone());
+        acq.flavor = Self::flavor(a);
+        acq.function = Some(self.fname(a.func).to_string());
+        acq.path = a
+            .chain
+            .iter()
+            .map(|hop| CallStep {
+                caller: self.fname(hop.caller).to_string(),
+                callee: self.fname(hop.callee).to_string(),
+                site: self.site(hop.caller, hop.pos),
+            })
+            .collect();
+        acq
+    }
+
+    /// A lock held at `fact`, as the lock graph's fact.
+    fn held(&self, fact: &ScanFact, h: &HeldUse, lock: LockKey) -> Held {
+        let edition =
+            self.program.tables.files[self.program.tables.fns[fact.func as usize].file].edition;
+        let mut held = Held::new(lock, h.lock.mode, self.site(fact.func, h.pos));
+        held.flavor = Self::flavor(&h.lock);
+        held.life = match (h.scrutinee, h.temp) {
+            (Some("if let"), _) => GuardLife::IfLetScrutinee {
+                through_else: edition < super::discover::Edition::E2024,
+            },
+            (Some(what), _) => GuardLife::Scrutinee(what),
+            (None, true) => GuardLife::Temporary,
+            (None, false) => GuardLife::Bound,
+        };
+        if !h.lock.chain.is_empty() {
+            held.taken_in = Some((
+                self.fname(h.lock.func).to_string(),
+                self.site(h.lock.func, h.lock.pos),
+            ));
+        }
+        held
+    }
+
+    /// Where a held lock was taken, in the lock graph's words.
+    fn first_label(&self, lock: &str, h: &HeldUse) -> String {
+        let held = Held {
+            life: match (h.scrutinee, h.temp) {
+                (Some(what), _) => GuardLife::Scrutinee(what),
+                (None, true) => GuardLife::Temporary,
+                (None, false) => GuardLife::Bound,
+            },
+            ..Held::new(LockKey::named(lock), h.lock.mode, Site::unknown())
+        };
+        lock_graph::held_label(&held.lock, &held)
+    }
+
+    // -----------------------------------------------------------------------
     // Double locks and recursive reads
 
+    /// A lock asked for while the same instance is held: the lock graph
+    /// judges it by the two flavours.
     fn relocks(&self) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let mut seen: HashSet<(Site, Site)> = HashSet::new();
+        let mut facts = Vec::new();
         for fact in &self.facts {
-            let a = &fact.acq;
-            if !a.blocking || a.reentrant {
-                continue;
-            }
+            let key = LockKey::named(self.name_of(&fact.acq));
+            let mut acq = self.acquisition(fact, key.clone());
             for h in &fact.held {
-                if !h.lock.place.same_instance(&a.place) {
-                    continue;
+                if h.lock.place.same_instance(&fact.acq.place) {
+                    acq.held.push(self.held(fact, h, key.clone()));
                 }
-                let kind = match (h.lock.mode, a.mode) {
-                    (LockMode::Shared, LockMode::Shared) => {
-                        if a.recursive || (h.lock.upgradable != a.upgradable) {
-                            continue;
-                        }
-                        if h.lock.upgradable && a.upgradable {
-                            Kind::DoubleLock
-                        } else {
-                            Kind::RecursiveRead
-                        }
-                    }
-                    _ => Kind::DoubleLock,
-                };
-                let second = self.site(a.func, a.pos);
-                let first = self.site(fact.func, h.pos);
-                if !seen.insert((first.clone(), second)) {
-                    continue;
-                }
-                out.push(self.relock_finding(kind, fact, h, first));
-                break;
+            }
+            if !acq.held.is_empty() {
+                facts.push(acq);
             }
         }
-        out
+        lock_graph::relock_findings(&facts)
     }
 
     /// Where `fact` asks for its lock: the acquisition itself, or the call
@@ -237,205 +257,69 @@ impl<'p> Findings<'p> {
         out
     }
 
-    /// Where a held lock was really taken, when that is in another function
-    /// (a wrapper that returned the guard, a callee running a closure).
-    fn held_inner(&self, h: &HeldUse) -> Option<(Site, String)> {
-        if h.lock.chain.is_empty() {
-            return None;
-        }
-        let lock = self.name_of(&h.lock);
-        Some((
-            self.site(h.lock.func, h.lock.pos),
-            format!("`{lock}` taken here, in `{}`", self.fname(h.lock.func)),
-        ))
-    }
-
-    fn relock_finding(&self, kind: Kind, fact: &ScanFact, h: &HeldUse, first: Site) -> Finding {
-        let a = &fact.acq;
-        let agent = fact.agent.as_str();
-        let lock = self.name_of(a);
-        let through = match a.chain.first() {
-            Some(hop) => format!(" (through `{}`)", self.fname(hop.callee)),
-            None => String::new(),
-        };
-        let (message, help) = match (kind, h.lock.mode, a.mode) {
-            (Kind::RecursiveRead, _, _) => (
-                format!("{agent} reads `{lock}` again while its read guard lives{through}"),
-                format!(
-                    "reuse the first read guard of `{lock}` (pass it, or the data, down), or, with \
-                     parking_lot, take the second one with `read_recursive`"
-                ),
-            ),
-            (_, LockMode::Shared, LockMode::Shared) => (
-                format!("{agent} takes an upgradable read of `{lock}` while holding one{through}"),
-                format!("only one upgradable read of `{lock}` can be held at a time: reuse the first"),
-            ),
-            (_, LockMode::Shared, LockMode::Exclusive) => (
-                format!("{agent} asks to write `{lock}` while holding a read guard of it{through}"),
-                format!(
-                    "drop the read guard of `{lock}` before taking the write guard (and check again \
-                     what was read), or take the write guard from the start"
-                ),
-            ),
-            (_, LockMode::Exclusive, LockMode::Shared) => (
-                format!("{agent} asks to read `{lock}` while holding its write guard{through}"),
-                format!("use the write guard of `{lock}` to read, instead of locking again"),
-            ),
-            _ => (
-                format!("{agent} locks `{lock}` again while already holding it{through}"),
-                format!(
-                    "drop the guard of `{lock}` before locking again (or before the call), or pass \
-                     the guard (or the data) down to the code that locks again"
-                ),
-            ),
-        };
-        let how = match a.mode {
-            LockMode::Exclusive => "locked",
-            LockMode::Shared => "read",
-        };
-        let ask = match a.chain.first() {
-            Some(hop) => format!(
-                "calls `{}` while `{lock}` is held; it is {how} again inside",
-                self.fname(hop.callee)
-            ),
-            None => format!("`{lock}` {how} again here"),
-        };
-        let mut places = self.ask_locations(fact, ask);
-        places.insert(1, (first.clone(), self.first_label(&lock, h)));
-        places.extend(self.held_inner(h));
-        let mut finding = Finding::new(kind, message);
-        for (site, label) in &places {
-            finding = finding.at(site, label.clone());
-        }
-        let second = self.site(a.func, a.pos);
-        let mut steps = vec![TraceStep::new(
-            agent,
-            format!("{} `{lock}`", verb(h.lock.mode)),
-            &first,
-        )];
-        steps.extend(self.hop_steps(agent, a));
-        steps.push(
-            TraceStep::new(agent, format!("wait to {} `{lock}`", verb(a.mode)), &second)
-                .highlighted(),
-        );
-        finding = finding.with_trace(steps).with_help(help);
-        if let Some(note) = self.temporary_note(fact, h) {
-            finding = finding.with_note(note);
-        }
-        if kind == Kind::RecursiveRead {
-            finding = finding.with_note(
-                "a writer that queues between the two reads waits for the first, and, where \
-                 writers have priority, the second read waits for the writer: neither moves",
-            );
-        }
-        finding
-    }
-
-    fn first_label(&self, lock: &str, h: &HeldUse) -> String {
-        let how = match h.lock.mode {
-            LockMode::Exclusive => "locked",
-            LockMode::Shared => "read",
-        };
-        match (h.scrutinee, h.temp) {
-            (Some(what), _) => {
-                format!("`{lock}` {how} here, in the `{what}`'s temporary; still held")
-            }
-            (None, true) => {
-                format!("`{lock}` {how} here, a temporary of the statement; still held")
-            }
-            (None, false) => format!("`{lock}` first {how} here; its guard is still alive"),
-        }
-    }
-
-    fn temporary_note(&self, fact: &ScanFact, h: &HeldUse) -> Option<String> {
-        let line = h.pos.line;
-        let edition =
-            self.program.tables.files[self.program.tables.fns[fact.func as usize].file].edition;
-        Some(match (h.scrutinee, h.temp) {
-            (Some("match"), _) => format!(
-                "the guard made in the `match` scrutinee at line {line} is a temporary: Rust keeps it \
-                 until the end of the whole `match`, through every arm; bind what you need to a \
-                 local first (`let v = ...;`) so the guard is dropped before the arms run"
-            ),
-            (Some("if let"), _) => format!(
-                "the guard made in the `if let` scrutinee at line {line} is a temporary: Rust keeps it \
-                 through the `if let` body{}; bind what you need to a local first",
-                if edition >= super::discover::Edition::E2024 {
-                    ""
-                } else {
-                    " and its `else` branch (before edition 2024)"
-                }
-            ),
-            (Some("while let"), _) => format!(
-                "the guard made in the `while let` scrutinee at line {line} is a temporary: Rust keeps \
-                 it through the loop body; take the item out in a statement of its own \
-                 (`let item = ...;`) and match on that"
-            ),
-            (Some("for"), _) => format!(
-                "the guard made in the `for` loop's iterator expression at line {line} is a \
-                 temporary: Rust keeps it for the whole loop; collect what you need first"
-            ),
-            (_, true) => format!(
-                "the guard made at line {line} is a temporary: Rust keeps it until the end of its \
-                 statement"
-            ),
-            _ => return None,
-        })
-    }
-
     // -----------------------------------------------------------------------
     // Lock-order inversions
+
+    /// How the lock graph knows a lock taken while `other` is held: by its
+    /// class, or, for two instances of one class, by instance (numbered in
+    /// `instances`, named as the source spells it).
+    fn cycle_key(
+        &self,
+        lock: &LockUse,
+        other: &LockUse,
+        instances: &mut HashMap<String, u32>,
+    ) -> Option<LockKey> {
+        let class = lock.class.as_deref()?;
+        if !same_class_instances(lock, other) && !same_class_instances(other, lock) {
+            return Some(LockKey::named(class));
+        }
+        let next = instances.len() as u32;
+        let id = *instances
+            .entry(instance_key(class, &lock.place))
+            .or_insert(next);
+        Some(LockKey {
+            id: Some(id),
+            name: spelled(&lock.place),
+        })
+    }
 
     fn cycles(&self) -> (Vec<Finding>, Extras) {
         // The facts as the lock graph takes them, twice: as they are, and
         // with the locks every caller holds around a function (gates that
         // keep two sides apart). Cycles come from the first, and a cycle the
         // gates rule out in the second is left out.
-        let mut plain = Vec::new();
-        let mut gated = Vec::new();
+        let mut pairs: Vec<(Acquisition, Acquisition)> = Vec::new();
         let mut any_gate = false;
         let mut segments = Segments::new(self.program);
-        // Per acquisition: the fact, and the fact's held index per held entry.
-        let mut meta: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (i, fact) in self.facts.iter().enumerate() {
+        let mut instances = HashMap::new();
+        for fact in &self.facts {
             let Some(class) = &fact.acq.class else {
                 continue;
             };
-            let site = self.site(fact.acq.func, fact.acq.pos);
-            let by_instance = fact
+            // By instance when some held lock is another instance of its class.
+            let other = fact
                 .held
                 .iter()
-                .any(|h| same_class_instances(&fact.acq, &h.lock));
-            let acq_key = match by_instance {
-                true => instance_key(class, &fact.acq.place),
-                false => class.to_string(),
+                .find(|h| same_class_instances(&fact.acq, &h.lock))
+                .map_or(&fact.acq, |h| &h.lock);
+            let Some(key) = self.cycle_key(&fact.acq, other, &mut instances) else {
+                continue;
             };
-            let mut acq = Acquisition::new(LockKey::named(acq_key), fact.acq.mode, site)
-                .by(fact.agent.clone());
-            acq.recursive = fact.acq.recursive;
-            acq.blocking = fact.acq.blocking;
+            let mut acq = self.acquisition(fact, key);
             acq.segment = segments.of(fact.func, fact.body, fact.segment);
-            let mut held_index = Vec::new();
-            for (j, h) in fact.held.iter().enumerate() {
+            for h in &fact.held {
                 let Some(hc) = &h.lock.class else { continue };
                 if h.lock.reentrant && hc == class {
                     continue;
                 }
-                let held_key = if same_class_instances(&fact.acq, &h.lock) {
-                    instance_key(hc, &h.lock.place)
-                } else {
-                    hc.to_string()
+                let Some(key) = self.cycle_key(&h.lock, &fact.acq, &mut instances) else {
+                    continue;
                 };
-                let mut held = Held::new(
-                    LockKey::named(held_key),
-                    h.lock.mode,
-                    self.site(fact.func, h.pos),
-                );
+                let mut held = self.held(fact, h, key);
                 if let Some((body, segment)) = h.origin {
                     held.segment = segments.of(fact.func, body, segment);
                 }
-                acq = acq.holding(held);
-                held_index.push(j);
+                acq.held.push(held);
             }
             let mut with_gates = acq.clone();
             if fact.body == 0 {
@@ -448,7 +332,7 @@ impl<'p> Findings<'p> {
                     } else {
                         LockMode::Shared
                     };
-                    with_gates = with_gates.holding(Held::new(
+                    with_gates.held.push(Held::new(
                         LockKey::named(e.class.to_string()),
                         mode,
                         self.site(e.func, e.pos),
@@ -456,156 +340,35 @@ impl<'p> Findings<'p> {
                     any_gate = true;
                 }
             }
-            plain.push(acq);
-            gated.push(with_gates);
-            meta.push((i, held_index));
+            pairs.push((acq, with_gates));
         }
         // Files are parsed in parallel: put the facts in source order so that
         // locks are numbered, and cycles reported, the same way every run.
-        let mut order: Vec<usize> = (0..plain.len()).collect();
-        order.sort_by(|&a, &b| {
-            let key = |f: &Acquisition| {
-                (
-                    f.site.clone(),
-                    f.held.iter().map(|h| h.site.clone()).collect::<Vec<_>>(),
-                )
-            };
-            key(&plain[a]).cmp(&key(&plain[b]))
+        pairs.sort_by_cached_key(|(f, _)| {
+            (
+                f.site.clone(),
+                f.held.iter().map(|h| h.site.clone()).collect::<Vec<_>>(),
+            )
         });
-        let permute = |v: &mut Vec<Acquisition>| {
-            let mut taken: Vec<Option<Acquisition>> = v.drain(..).map(Some).collect();
-            v.extend(
-                order
-                    .iter()
-                    .map(|&i| taken[i].take().expect("a permutation")),
-            );
-        };
-        permute(&mut plain);
-        permute(&mut gated);
-        let meta: Vec<_> = order.iter().map(|&i| meta[i].clone()).collect();
-        let analysis = lock_graph::analyze(&plain);
-        let mut extras = Extras {
+        let (plain, gated): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+        let analysis = lock_graph::inversions(
+            &plain,
+            any_gate.then_some(gated.as_slice()),
+            &SearchLimits::default(),
+        );
+        let extras = Extras {
             locks: analysis.stats.locks,
             edges: analysis.stats.edges,
-            ..Extras::default()
+            suppressed_cycles: analysis
+                .cycles
+                .iter()
+                .filter_map(|c| {
+                    let locks = c.locks.iter().map(|k| k.name.clone()).collect();
+                    c.suppression().map(|s| (locks, s.describe()))
+                })
+                .collect(),
         };
-        let key = |locks: &[LockKey]| {
-            let mut names: Vec<String> = locks.iter().map(|k| k.name.clone()).collect();
-            names.sort();
-            names
-        };
-        let gate_verdicts: HashMap<Vec<String>, String> =
-            if any_gate && analysis.cycles.iter().any(|c| c.is_kept()) {
-                drop(plain);
-                lock_graph::analyze(&gated)
-                    .cycles
-                    .iter()
-                    .filter_map(|c| c.suppression().map(|s| (key(&c.locks), s.describe())))
-                    .collect()
-            } else {
-                HashMap::new()
-            };
-        let mut out = Vec::new();
-        for cycle in &analysis.cycles {
-            match &cycle.verdict {
-                Verdict::Kept { instances, notes } => {
-                    if let Some(reason) = gate_verdicts.get(&key(&cycle.locks)) {
-                        extras.suppressed_cycles.push((
-                            cycle.locks.iter().map(|k| k.name.clone()).collect(),
-                            format!("{reason} (every caller holds it)"),
-                        ));
-                        continue;
-                    }
-                    let edges: Vec<(&ScanFact, HeldUse)> = instances
-                        .iter()
-                        .map(|inst| {
-                            let (fi, held_index) = &meta[inst.acquisition];
-                            let fact = &self.facts[*fi];
-                            (fact, fact.held[held_index[inst.held]].clone())
-                        })
-                        .collect();
-                    out.push(self.cycle_finding(&edges, notes));
-                }
-                Verdict::Suppressed(s) => extras.suppressed_cycles.push((
-                    cycle.locks.iter().map(|k| k.name.clone()).collect(),
-                    s.describe(),
-                )),
-            }
-        }
-        (out, extras)
-    }
-
-    fn cycle_finding(&self, edges: &[(&ScanFact, HeldUse)], notes: &[String]) -> Finding {
-        // Start the story at the edge asked for first in the source.
-        let start = (0..edges.len())
-            .min_by_key(|&i| {
-                let s = self.site(edges[i].0.func, edges[i].0.pos);
-                (s.file, s.line, s.column)
-            })
-            .unwrap_or(0);
-        let edges: Vec<(&ScanFact, HeldUse)> = edges[start..]
-            .iter()
-            .chain(&edges[..start])
-            .cloned()
-            .collect();
-        let locks: Vec<String> = edges
-            .iter()
-            .map(|(fact, h)| self.pair_names(&fact.acq, &h.lock).1)
-            .collect();
-        let names: Vec<&str> = locks.iter().map(String::as_str).collect();
-        let mut finding = Finding::new(Kind::LockOrderInversion, cycle_message(&names));
-        let mut held_steps = Vec::new();
-        let mut wait_steps = Vec::new();
-        for (fact, h) in &edges {
-            let agent = fact.agent.as_str();
-            let (taken, held) = self.pair_names(&fact.acq, &h.lock);
-            let second = self.site(fact.acq.func, fact.acq.pos);
-            let first = self.site(fact.func, h.pos);
-            let ask = match fact.acq.chain.first() {
-                Some(hop) => format!(
-                    "calls `{}`, which takes `{taken}`, while `{held}` is held ({agent})",
-                    self.fname(hop.callee)
-                ),
-                None => format!("`{taken}` taken while `{held}` is held ({agent})"),
-            };
-            let mut places = self.ask_locations(fact, ask);
-            places.insert(1, (first.clone(), format!("`{held}` taken here ({agent})")));
-            places.extend(self.held_inner(h));
-            for (site, label) in places {
-                // Two instances locked by one helper: its lines are told once.
-                let told = finding
-                    .locations
-                    .iter()
-                    .any(|l| l.file == *site.file && l.line == site.line && l.label == label);
-                if !told {
-                    finding = finding.at(&site, label);
-                }
-            }
-            held_steps.push(TraceStep::new(
-                agent,
-                format!("{} `{held}`", verb(h.lock.mode)),
-                &first,
-            ));
-            let via = match fact.acq.chain.first() {
-                Some(hop) => format!(" (in `{}`)", self.fname(hop.callee)),
-                None => String::new(),
-            };
-            wait_steps.push(
-                TraceStep::new(
-                    agent,
-                    format!("wait to {} `{taken}`{via}", verb(fact.acq.mode)),
-                    &second,
-                )
-                .highlighted(),
-            );
-        }
-        finding = finding
-            .with_trace(held_steps.into_iter().chain(wait_steps).collect())
-            .with_help(cycle_help(&names));
-        for note in notes {
-            finding = finding.with_note(note.clone());
-        }
-        finding
+        (analysis.findings, extras)
     }
 
     /// Acquisitions against an order the configuration declares.

@@ -77,29 +77,91 @@ impl Segment {
     }
 }
 
+/// How a lock is asked for: what decides whether asking again, or asking
+/// while another thread holds it, waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LockFlavor {
+    pub mode: LockMode,
+    /// False for `try_lock`: it never waits, so it closes no deadlock (the
+    /// lock is still held afterwards and orders later acquisitions).
+    pub blocking: bool,
+    /// A read that cannot queue behind a waiting writer (parking_lot's
+    /// `read_recursive`): a second read of a held lock is then safe.
+    pub recursive: bool,
+    /// parking_lot's `upgradable_read`: shared with plain readers, exclusive
+    /// among upgradable ones.
+    pub upgradable: bool,
+    /// A reentrant mutex: its owner may take it again.
+    pub reentrant: bool,
+}
+
+impl LockFlavor {
+    /// A plain blocking acquisition in `mode`.
+    pub const fn of(mode: LockMode) -> Self {
+        LockFlavor {
+            mode,
+            blocking: true,
+            recursive: false,
+            upgradable: false,
+            reentrant: false,
+        }
+    }
+}
+
+/// One call on the way from where a lock is asked for to the function that
+/// takes it (the scanner follows locks into callees).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CallStep {
+    pub caller: String,
+    pub callee: String,
+    /// The call, in `caller`.
+    pub site: Site,
+}
+
+/// How a held guard lives, as a reader is told where it was taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GuardLife {
+    /// A guard the code holds (a binding, a field): the usual case.
+    #[default]
+    Bound,
+    /// A temporary that lives to the end of its statement.
+    Temporary,
+    /// A temporary of a scrutinee (`match`, `while let`, `for`), which
+    /// lives through the whole construct.
+    Scrutinee(&'static str),
+    /// A temporary of an `if let` scrutinee: it lives through the body, and
+    /// through the `else` branch too before edition 2024.
+    IfLetScrutinee { through_else: bool },
+}
+
 /// A lock held at the time of an acquisition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Held {
     pub lock: LockKey,
-    pub mode: LockMode,
-    /// Where it was taken.
+    pub flavor: LockFlavor,
+    /// Where it was taken (in the function that holds it, when it was taken
+    /// in a callee that returned the guard).
     pub site: Site,
     /// When it was taken, in the fork/join order, where known.
     pub segment: Option<Segment>,
+    /// The callee that really took it and where, when not taken at `site`.
+    pub taken_in: Option<(String, Site)>,
+    pub life: GuardLife,
 }
 
 impl Held {
     pub fn new(lock: LockKey, mode: LockMode, site: Site) -> Self {
         Held {
             lock,
-            mode,
+            flavor: LockFlavor::of(mode),
             site,
             segment: None,
+            taken_in: None,
+            life: GuardLife::Bound,
         }
     }
 }
 
-/// One lock acquisition (or attempt), with the locks held at the time.
 /// Units of a counted resource held at an acquisition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Permit {
@@ -108,28 +170,30 @@ pub struct Permit {
     pub capacity: u64,
 }
 
+/// One lock acquisition (or attempt), with the locks held at the time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acquisition {
     pub lock: LockKey,
-    pub mode: LockMode,
+    pub flavor: LockFlavor,
+    /// Where the lock is taken (in the last callee of `path`, if any).
     pub site: Site,
     /// The thread, as a reader names it; `None` when unknown (the scanner),
     /// which counts as different from every other thread.
     pub agent: Option<String>,
+    /// The function that takes the lock, where known: one recursive read
+    /// is reported per function and lock, however many callers reach it.
+    pub function: Option<String>,
     /// Locks held when this one was asked for, oldest first.
     pub held: Vec<Held>,
+    /// The calls from where the lock is asked for, in the function that
+    /// holds `held`, to the one that takes it; empty when asked for there.
+    pub path: Vec<CallStep>,
     /// When it was asked for, in the fork/join order, where known.
     pub segment: Option<Segment>,
-    /// A read that cannot queue behind a waiting writer (parking_lot's
-    /// `read_recursive`): a second read of a held lock is then safe.
-    pub recursive: bool,
     /// Units of counted resources (a semaphore admitting N, a pool) the
     /// thread held at the time: at most `capacity` can be held at once, so a
     /// cycle that needs more holders than that cannot close.
     pub permits: Vec<Permit>,
-    /// False for `try_lock`: it never waits, so it closes no deadlock (the
-    /// lock is still held afterwards and orders later acquisitions).
-    pub blocking: bool,
 }
 
 impl Acquisition {
@@ -137,14 +201,14 @@ impl Acquisition {
     pub fn new(lock: LockKey, mode: LockMode, site: Site) -> Self {
         Acquisition {
             lock,
-            mode,
+            flavor: LockFlavor::of(mode),
             site,
             agent: None,
+            function: None,
             held: Vec::new(),
+            path: Vec::new(),
             segment: None,
-            recursive: false,
             permits: Vec::new(),
-            blocking: true,
         }
     }
 
@@ -166,6 +230,16 @@ impl Acquisition {
     pub fn in_segment(mut self, segment: Segment) -> Self {
         self.segment = Some(segment);
         self
+    }
+
+    pub fn mode(&self) -> LockMode {
+        self.flavor.mode
+    }
+
+    /// Where, in the function that holds the other locks, this one is asked
+    /// for: the first call of its path, or the acquisition itself.
+    pub fn asked_at(&self) -> &Site {
+        self.path.first().map_or(&self.site, |call| &call.site)
     }
 }
 
@@ -218,10 +292,8 @@ pub fn facts_from_trace(trace: &Trace) -> Vec<Acquisition> {
                     );
                 }
                 held[a].push(Held {
-                    lock: key(lock),
-                    mode,
-                    site: event.site.clone(),
                     segment: Some(segment),
+                    ..Held::new(key(lock), mode, event.site.clone())
                 });
             }
             Action::LockRelease { lock, .. } | Action::CondvarWait { mutex: lock, .. } => {
@@ -276,15 +348,10 @@ fn fact(
     segment: Segment,
 ) -> Acquisition {
     Acquisition {
-        lock,
-        mode,
-        site: event.site.clone(),
         agent: Some(trace.agent_name(event.agent).to_string()),
         held: held.to_vec(),
         segment: Some(segment),
-        recursive: false,
-        permits: Vec::new(),
-        blocking: true,
+        ..Acquisition::new(lock, mode, event.site.clone())
     }
 }
 
@@ -408,7 +475,7 @@ mod tests {
             .by("thread 1")
             .holding(Held::new(a.clone(), LockMode::Exclusive, at(40)));
         assert_eq!(fact.held[0].lock, a);
-        assert!(fact.blocking && !fact.recursive);
+        assert!(fact.flavor.blocking && !fact.flavor.recursive);
         assert_eq!(a.to_string(), "Bank.accounts");
     }
 }

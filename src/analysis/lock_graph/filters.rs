@@ -41,6 +41,9 @@ pub enum Suppression {
     SharedOnly { lock: LockKey },
     /// A counted resource held on every side admits fewer holders than the cycle needs.
     CountedGate { resource: LockKey, capacity: u64 },
+    /// Suppressed once the locks every caller holds around the acquisitions
+    /// are counted as held (the scanner's entry locks).
+    HeldByEveryCaller(Box<Suppression>),
 }
 
 impl Suppression {
@@ -61,6 +64,9 @@ impl Suppression {
             Suppression::CountedGate { resource, capacity } => format!(
                 "`{resource}` admits {capacity} at once, fewer than the threads the cycle needs"
             ),
+            Suppression::HeldByEveryCaller(inner) => {
+                format!("{} (every caller holds it)", inner.describe())
+            }
             Suppression::SharedOnly { lock } => format!(
                 "`{lock}` is only read on both sides and never written, so neither side waits there"
             ),
@@ -244,11 +250,11 @@ impl Choices<'_, '_> {
     /// holder (`next`, holding it).
     fn blocks(&self, prev: Instance, next: Instance) -> bool {
         let waiter = &self.graph.facts[prev.acquisition];
-        let held_mode = self.graph.facts[next.acquisition].held[next.held].mode;
+        let held_mode = self.graph.facts[next.acquisition].held[next.held].flavor.mode;
         let lock = self.graph.acquired[prev.acquisition] as usize;
-        waiter.mode == LockMode::Exclusive
+        waiter.mode() == LockMode::Exclusive
             || held_mode == LockMode::Exclusive
-            || (self.graph.has_writer[lock] && !waiter.recursive)
+            || (self.graph.has_writer[lock] && !waiter.flavor.recursive)
     }
 
     /// The first filter that no choice of instances passes.
@@ -325,8 +331,8 @@ impl Choices<'_, '_> {
         let mut readers = Vec::new();
         for (k, &prev) in chosen.iter().enumerate() {
             let next = chosen[(k + 1) % chosen.len()];
-            let waiter = facts[prev.acquisition].mode;
-            let holder = facts[next.acquisition].held[next.held].mode;
+            let waiter = facts[prev.acquisition].mode();
+            let holder = facts[next.acquisition].held[next.held].flavor.mode;
             if waiter == LockMode::Shared && holder == LockMode::Shared {
                 let lock = self.graph.lock(self.graph.acquired[prev.acquisition]);
                 readers.push(format!("`{lock}`"));

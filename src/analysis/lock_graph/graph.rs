@@ -93,7 +93,7 @@ impl<'f> LockGraph<'f> {
             held.push(
                 fact.held
                     .iter()
-                    .map(|h| (intern(&h.lock), h.mode))
+                    .map(|h| (intern(&h.lock), h.flavor.mode))
                     .collect::<Vec<_>>(),
             );
             acquired.push(intern(&fact.lock));
@@ -101,7 +101,7 @@ impl<'f> LockGraph<'f> {
 
         let mut has_writer = vec![false; locks.len()];
         for (i, fact) in facts.iter().enumerate() {
-            has_writer[acquired[i] as usize] |= fact.mode == LockMode::Exclusive;
+            has_writer[acquired[i] as usize] |= fact.mode() == LockMode::Exclusive;
             for &(lock, mode) in &held[i] {
                 has_writer[lock as usize] |= mode == LockMode::Exclusive;
             }
@@ -112,7 +112,7 @@ impl<'f> LockGraph<'f> {
         for (i, fact) in facts.iter().enumerate() {
             // A try-lock never waits, so it is never the waiting side of a
             // cycle; what it holds afterwards is recorded by later facts.
-            if !fact.blocking {
+            if !fact.flavor.blocking {
                 continue;
             }
             let to = acquired[i];
@@ -180,12 +180,12 @@ impl<'f> LockGraph<'f> {
                     seen.insert(InstanceKey {
                         agent: fact.agent.as_deref(),
                         held_site: &h.site,
-                        held_mode: h.mode,
+                        held_mode: h.flavor.mode,
                         held_segment: h.segment.as_ref(),
                         site: &fact.site,
-                        mode: fact.mode,
+                        mode: fact.mode(),
                         segment: fact.segment.as_ref(),
-                        recursive: fact.recursive,
+                        recursive: fact.flavor.recursive,
                         others: &held[i],
                     })
                 },
@@ -296,7 +296,7 @@ mod tests {
     #[test]
     fn try_locks_and_relocks_draw_no_edge() {
         let mut try_lock = nested("a", "b", "t1", 10);
-        try_lock.blocking = false;
+        try_lock.flavor.blocking = false;
         let facts = vec![try_lock, nested("a", "a", "t1", 20)];
         let g = LockGraph::build(&facts);
         assert_eq!(g.edge_count(), 0);

@@ -15,15 +15,19 @@ mod cycles;
 mod facts;
 mod filters;
 mod graph;
-mod report;
+mod inversion;
+mod relock;
+mod sentences;
 #[cfg(test)]
 mod tests;
 
 pub use cycles::{SearchLimits, SearchStats};
-pub use facts::{facts_from_trace, Acquisition, Held, LockKey, Permit, Segment};
+pub use facts::{facts_from_trace, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, Permit, Segment};
 pub use filters::{Suppression, Verdict};
 pub use graph::{Instance, LockGraph};
-pub(crate) use report::{cycle_help, cycle_message};
+pub(crate) use relock::{held_label, relock_findings};
+
+use std::collections::HashMap;
 
 use crate::event::Trace;
 use crate::finding::Finding;
@@ -53,8 +57,8 @@ impl CycleReport {
 /// Everything the lock graph found, with the workings for inspection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Analysis {
-    /// Lock-order inversions for kept cycles, then double locks and
-    /// recursive reads.
+    /// One lock-order inversion per strongly connected group of locks with
+    /// a kept cycle, then double locks and recursive reads.
     pub findings: Vec<Finding>,
     /// Every cycle found, kept or suppressed.
     pub cycles: Vec<CycleReport>,
@@ -67,33 +71,81 @@ pub fn analyze(facts: &[Acquisition]) -> Analysis {
 }
 
 pub fn analyze_with(facts: &[Acquisition], limits: &SearchLimits) -> Analysis {
+    let mut analysis = inversions(facts, None, limits);
+    analysis.findings.extend(relock_findings(facts));
+    analysis
+}
+
+/// Lock-order inversions only, with the default search limits. `gated`,
+/// where given, is `facts` again (one for one) with the locks every caller
+/// holds around each acquisition added: a cycle those gates keep from
+/// closing is suppressed, as a gate held by the thread itself would be.
+pub(crate) fn inversions(
+    facts: &[Acquisition],
+    gated: Option<&[Acquisition]>,
+    limits: &SearchLimits,
+) -> Analysis {
     let graph = LockGraph::build(facts);
     let mut stats = SearchStats::default();
     let found = cycles::find_cycles(&graph, limits, &mut stats);
-    let mut findings = Vec::new();
-    let mut reports = Vec::with_capacity(found.len());
-    for edges in &found {
-        let verdict = filters::judge(&graph, edges);
-        if let Verdict::Kept { instances, notes } = &verdict {
-            let mut finding = report::cycle_finding(&graph, edges, instances, notes);
-            if stats.truncated {
-                finding = finding.with_note(format!(
-                    "the cycle search stopped at its bounds ({} cycles of up to {} locks, {} steps): \
-                     other cycles may exist",
-                    limits.max_cycles, limits.max_length, limits.max_steps
-                ));
+    let mut reports: Vec<(Vec<u32>, CycleReport)> = found
+        .into_iter()
+        .map(|edges| {
+            let verdict = filters::judge(&graph, &edges);
+            let locks = edges.iter().map(|&e| graph.edge(e).0.clone()).collect();
+            (edges, CycleReport { locks, verdict })
+        })
+        .collect();
+    if let Some(gated) = gated.filter(|_| reports.iter().any(|(_, r)| r.is_kept())) {
+        let unordered = |locks: &[LockKey]| {
+            let mut locks = locks.to_vec();
+            locks.sort();
+            locks
+        };
+        let by_gates: HashMap<Vec<LockKey>, Suppression> = inversions(gated, None, limits)
+            .cycles
+            .into_iter()
+            .filter_map(|c| {
+                let key = unordered(&c.locks);
+                match c.verdict {
+                    Verdict::Suppressed(s) => Some((key, s)),
+                    Verdict::Kept { .. } => None,
+                }
+            })
+            .collect();
+        for (_, report) in &mut reports {
+            if report.is_kept() {
+                if let Some(s) = by_gates.get(&unordered(&report.locks)) {
+                    report.verdict =
+                        Verdict::Suppressed(Suppression::HeldByEveryCaller(Box::new(s.clone())));
+                }
             }
-            findings.push(finding);
         }
-        reports.push(CycleReport {
-            locks: edges.iter().map(|&e| graph.edge(e).0.clone()).collect(),
-            verdict,
-        });
     }
-    findings.extend(report::relock_findings(&graph));
+    let kept: Vec<inversion::KeptCycle> = reports
+        .iter()
+        .filter_map(|(edges, report)| match &report.verdict {
+            Verdict::Kept { instances, notes } => Some(inversion::KeptCycle {
+                edges,
+                instances,
+                notes,
+            }),
+            Verdict::Suppressed(_) => None,
+        })
+        .collect();
+    let mut findings = inversion::inversion_findings(&graph, &kept);
+    if stats.truncated {
+        for finding in &mut findings {
+            finding.notes.push(format!(
+                "the cycle search stopped at its bounds ({} cycles of up to {} locks, {} steps): \
+                 other cycles may exist",
+                limits.max_cycles, limits.max_length, limits.max_steps
+            ));
+        }
+    }
     Analysis {
         findings,
-        cycles: reports,
+        cycles: reports.into_iter().map(|(_, report)| report).collect(),
         stats,
     }
 }
@@ -105,14 +157,7 @@ pub fn findings(facts: &[Acquisition]) -> Vec<Finding> {
 
 /// Lock-order inversions only.
 pub fn lock_order_findings(facts: &[Acquisition]) -> Vec<Finding> {
-    let mut all = analyze(facts).findings;
-    all.retain(|f| f.kind == crate::finding::Kind::LockOrderInversion);
-    all
-}
-
-/// Double locks and recursive reads only (no cycle search).
-pub fn relock_findings(facts: &[Acquisition]) -> Vec<Finding> {
-    report::relock_findings(&LockGraph::build(facts))
+    inversions(facts, None, &SearchLimits::default()).findings
 }
 
 /// All lock-graph findings of an execution.

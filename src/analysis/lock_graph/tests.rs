@@ -300,7 +300,7 @@ fn readers_deadlock_when_writers_can_queue_at_every_lock() {
     );
     // Recursive-safe reads never queue behind a writer.
     for fact in &mut facts[..2] {
-        fact.recursive = true;
+        fact.flavor.recursive = true;
     }
     assert!(!only(&analyze(&facts)).is_kept());
 }
@@ -397,7 +397,10 @@ fn relocking_a_mutex_is_a_double_lock() {
         "thread 1 locks `m` again while already holding it"
     );
     assert_eq!(f.locations[0].line, 11);
-    assert_eq!(f.locations[1].label, "`m` first taken here, still held");
+    assert_eq!(
+        f.locations[1].label,
+        "`m` first locked here; its guard is still alive"
+    );
     assert!(f.trace.as_ref().unwrap()[1].highlight);
 }
 
@@ -417,10 +420,10 @@ fn rwlock_upgrades_and_downgrades_are_double_locks_and_rereads_are_warnings() {
         .message
         .contains("asks to write `rw` while holding a read guard"));
     let mut recursive = nested("thread 1", "rw", S, "rw", S, 10);
-    recursive.recursive = true;
+    recursive.flavor.recursive = true;
     assert!(relock_findings(&[recursive]).is_empty());
     let mut try_lock = nested("thread 1", "m", X, "m", X, 10);
-    try_lock.blocking = false;
+    try_lock.flavor.blocking = false;
     assert!(relock_findings(&[try_lock]).is_empty());
 }
 
@@ -512,4 +515,173 @@ fn a_counted_gate_admitting_every_side_does_not() {
     let analysis = analyze(&philosophers_with_waiter(3));
     assert!(only(&analysis).is_kept());
     assert_eq!(analysis.findings.len(), 1);
+}
+
+/// Every ordered pair of `locks` taken both ways, each by its own thread:
+/// the locks form one strongly connected group with many elementary cycles.
+fn tangle(locks: &[&str], first_line: u32) -> Vec<Acquisition> {
+    let mut facts = Vec::new();
+    let mut line = first_line;
+    for (i, a) in locks.iter().enumerate() {
+        for b in &locks[i + 1..] {
+            facts.push(nested(&format!("thread {line}"), a, X, b, X, line));
+            facts.push(nested(&format!("thread {}", line + 5), b, X, a, X, line + 5));
+            line += 10;
+        }
+    }
+    facts
+}
+
+#[test]
+fn one_group_of_four_locks_with_many_cycles_is_one_finding() {
+    let facts = tangle(&["a", "b", "c", "d"], 100);
+    let analysis = analyze(&facts);
+    let kept = analysis.cycles.iter().filter(|c| c.is_kept()).count();
+    assert!(kept > 9, "{kept} elementary cycles");
+    assert_eq!(analysis.findings.len(), 1, "{:#?}", analysis.findings);
+    let f = &analysis.findings[0];
+    assert_eq!(f.kind, Kind::LockOrderInversion);
+    // The headline is a shortest cycle, from the edge asked for first.
+    assert!(
+        f.message.starts_with("locks `a` and `b` are taken in opposite orders (the shortest of"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("among `a`, `b`, `c` and `d`"), "{}", f.message);
+    // Every edge of the group, with where it was drawn.
+    for (i, fact) in facts.iter().enumerate() {
+        let label = format!(
+            "`{}` taken while `{}` is held ({})",
+            fact.lock,
+            fact.held[0].lock,
+            fact.agent.as_deref().unwrap()
+        );
+        assert!(
+            f.locations
+                .iter()
+                .any(|l| l.line == fact.site.line && l.label == label),
+            "edge {i} ({label}) is not listed: {:#?}",
+            f.locations
+        );
+    }
+    assert!(
+        f.notes.iter().any(|n| n.contains("also close")),
+        "{:?}",
+        f.notes
+    );
+    let help = f.help.as_deref().unwrap();
+    assert!(help.contains("`a` before `b` before `c` before `d`"), "{help}");
+    // The trace is the headline's interleaving: two threads, two locks.
+    assert_eq!(f.trace.as_ref().unwrap().len(), 4);
+}
+
+#[test]
+fn two_disjoint_groups_are_two_findings() {
+    let mut facts = tangle(&["a", "b", "c"], 100);
+    facts.extend(tangle(&["x", "y"], 500));
+    let findings = lock_order_findings(&facts);
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(findings[0].message.contains("`a`"), "{}", findings[0].message);
+    assert!(findings[1].message.contains("`x` and `y`"), "{}", findings[1].message);
+    assert!(!findings[1].message.contains("shortest"), "{}", findings[1].message);
+}
+
+/// `agent` reads `rw` again in `helper` at line 50, reached from a call at
+/// `line + 1` while holding the read guard taken at `line`.
+fn read_again_through(agent: &str, caller: &str, line: u32) -> Acquisition {
+    let mut fact = nested(agent, "rw", S, "rw", S, line);
+    fact.site = at(50);
+    fact.function = Some("helper".into());
+    fact.path = vec![CallStep {
+        caller: caller.into(),
+        callee: "helper".into(),
+        site: at(line + 1),
+    }];
+    fact
+}
+
+#[test]
+fn a_recursive_read_is_one_finding_per_function_and_lock_whatever_the_callers() {
+    let facts = vec![
+        read_again_through("thread 1", "first", 10),
+        read_again_through("thread 1", "second", 20),
+        read_again_through("thread 2", "third", 30),
+    ];
+    let findings = relock_findings(&facts);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f.kind, Kind::RecursiveRead);
+    assert_eq!(
+        f.message,
+        "thread 1 reads `rw` again while its read guard lives (through `helper`)"
+    );
+    assert_eq!(f.locations[0].line, 11, "the first caller's call");
+    assert_eq!(
+        f.locations[0].label,
+        "calls `helper` while `rw` is held; it is read again inside"
+    );
+    assert!(f
+        .locations
+        .iter()
+        .any(|l| l.line == 50 && l.label == "`rw` read here, in `helper`"));
+    let steps: Vec<&str> = f
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| s.action.as_str())
+        .collect();
+    assert_eq!(steps, vec!["read `rw`", "call `helper`", "wait to read `rw`"]);
+    assert!(
+        f.notes
+            .iter()
+            .any(|n| n == "also reached from 2 other callers with the read guard held"),
+        "{:?}",
+        f.notes
+    );
+    // Another function reading the same lock again is its own finding.
+    let mut elsewhere = read_again_through("thread 1", "first", 60);
+    elsewhere.function = Some("other".into());
+    elsewhere.path[0].callee = "other".into();
+    elsewhere.site = at(70);
+    let mut facts = facts;
+    facts.push(elsewhere);
+    assert_eq!(relock_findings(&facts).len(), 2);
+}
+
+#[test]
+fn upgradable_and_reentrant_flavours_decide_a_relock() {
+    let flavoured = |upgradable_first, upgradable_again, reentrant| {
+        let mut fact = nested("thread 1", "rw", S, "rw", S, 10);
+        fact.held[0].flavor.upgradable = upgradable_first;
+        fact.flavor.upgradable = upgradable_again;
+        fact.flavor.reentrant = reentrant;
+        relock_findings(&[fact])
+    };
+    let two = flavoured(true, true, false);
+    assert_eq!(two.len(), 1);
+    assert_eq!(two[0].kind, Kind::DoubleLock);
+    assert_eq!(
+        two[0].message,
+        "thread 1 takes an upgradable read of `rw` while holding one"
+    );
+    assert!(
+        flavoured(true, false, false).is_empty(),
+        "a plain read shares the lock with an upgradable one"
+    );
+    let mut reentrant = nested("thread 1", "m", X, "m", X, 10);
+    reentrant.flavor.reentrant = true;
+    assert!(relock_findings(&[reentrant]).is_empty());
+}
+
+#[test]
+fn a_guard_kept_by_a_match_scrutinee_says_so() {
+    let mut fact = nested("thread 1", "m", X, "m", X, 10);
+    fact.held[0].life = GuardLife::Scrutinee("match");
+    let f = &relock_findings(&[fact])[0];
+    assert_eq!(
+        f.locations[1].label,
+        "`m` locked here, in the `match`'s temporary; still held"
+    );
+    assert!(f.notes.iter().any(|n| n.contains("until the end of the whole `match`")));
 }
