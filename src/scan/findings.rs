@@ -154,7 +154,8 @@ impl<'p> Findings<'p> {
     /// yet: the lock taken, how, and the calls that lead to it.
     fn acquisition(&self, fact: &ScanFact, lock: LockKey) -> Acquisition {
         let a = &fact.acq;
-        let mut acq = Acquisition::new(lock, a.mode, self.site(a.func, a.pos)).by(fact.agent.clone());
+        let mut acq =
+            Acquisition::new(lock, a.mode, self.site(a.func, a.pos)).by(fact.agent.clone());
         acq.flavor = Self::flavor(a);
         acq.function = Some(self.fname(a.func).to_string());
         acq.path = a

@@ -250,7 +250,9 @@ impl Choices<'_, '_> {
     /// holder (`next`, holding it).
     fn blocks(&self, prev: Instance, next: Instance) -> bool {
         let waiter = &self.graph.facts[prev.acquisition];
-        let held_mode = self.graph.facts[next.acquisition].held[next.held].flavor.mode;
+        let held_mode = self.graph.facts[next.acquisition].held[next.held]
+            .flavor
+            .mode;
         let lock = self.graph.acquired[prev.acquisition] as usize;
         waiter.mode() == LockMode::Exclusive
             || held_mode == LockMode::Exclusive

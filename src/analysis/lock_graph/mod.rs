@@ -22,7 +22,9 @@ mod sentences;
 mod tests;
 
 pub use cycles::{SearchLimits, SearchStats};
-pub use facts::{facts_from_trace, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, Permit, Segment};
+pub use facts::{
+    facts_from_trace, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, Permit, Segment,
+};
 pub use filters::{Suppression, Verdict};
 pub use graph::{Instance, LockGraph};
 pub(crate) use relock::{held_label, relock_findings};

@@ -39,6 +39,11 @@ fn judge(fact: &Acquisition, held: &Held) -> Option<Relock> {
     }
 }
 
+/// What makes recursive reads one finding: the function that reads again
+/// and the lock; or, read again where the guard lives (or with no function
+/// known), the read's own site.
+type ReadKey<'f> = (Option<&'f str>, &'f LockKey, Option<&'f Site>);
+
 /// Double locks and recursive reads among `facts`: an acquisition of a lock
 /// (the same [`LockKey`]) that its thread holds. A try-lock fails instead of
 /// waiting and a reentrant lock lets its owner in, so neither is one.
@@ -47,10 +52,9 @@ fn judge(fact: &Acquisition, held: &Held) -> Option<Relock> {
 /// caller's path is the one told).
 pub(crate) fn relock_findings(facts: &[Acquisition]) -> Vec<Finding> {
     let mut seen: HashSet<(&LockKey, &Site, &Site)> = HashSet::new();
-    // Per (function, lock) of a recursive read: its finding and the other
+    // Per recursive read (see `ReadKey`): its finding's index, and the
     // callers that reach it.
-    let mut reads: HashMap<(Option<&str>, &LockKey, Option<&Site>), (usize, HashSet<&Site>)> =
-        HashMap::new();
+    let mut reads: HashMap<ReadKey, (usize, HashSet<&Site>)> = HashMap::new();
     let mut findings = Vec::new();
     for fact in facts {
         if !fact.flavor.blocking || fact.flavor.reentrant {
@@ -68,11 +72,12 @@ pub(crate) fn relock_findings(facts: &[Acquisition]) -> Vec<Finding> {
             continue;
         }
         if relock == Relock::RecursiveRead {
-            // Reached through callees: one per function and lock. Read
-            // again where the guard lives, or with no function known: the
-            // read's own site stands for it.
             let function = fact.function.as_deref().filter(|_| !fact.path.is_empty());
-            let key = (function, &fact.lock, function.is_none().then_some(&fact.site));
+            let key = (
+                function,
+                &fact.lock,
+                function.is_none().then_some(&fact.site),
+            );
             if let Some((_, callers)) = reads.get_mut(&key) {
                 callers.insert(fact.asked_at());
                 continue;

@@ -525,7 +525,14 @@ fn tangle(locks: &[&str], first_line: u32) -> Vec<Acquisition> {
     for (i, a) in locks.iter().enumerate() {
         for b in &locks[i + 1..] {
             facts.push(nested(&format!("thread {line}"), a, X, b, X, line));
-            facts.push(nested(&format!("thread {}", line + 5), b, X, a, X, line + 5));
+            facts.push(nested(
+                &format!("thread {}", line + 5),
+                b,
+                X,
+                a,
+                X,
+                line + 5,
+            ));
             line += 10;
         }
     }
@@ -543,11 +550,16 @@ fn one_group_of_four_locks_with_many_cycles_is_one_finding() {
     assert_eq!(f.kind, Kind::LockOrderInversion);
     // The headline is a shortest cycle, from the edge asked for first.
     assert!(
-        f.message.starts_with("locks `a` and `b` are taken in opposite orders (the shortest of"),
+        f.message
+            .starts_with("locks `a` and `b` are taken in opposite orders (the shortest of"),
         "{}",
         f.message
     );
-    assert!(f.message.contains("among `a`, `b`, `c` and `d`"), "{}", f.message);
+    assert!(
+        f.message.contains("among `a`, `b`, `c` and `d`"),
+        "{}",
+        f.message
+    );
     // Every edge of the group, with where it was drawn.
     for (i, fact) in facts.iter().enumerate() {
         let label = format!(
@@ -570,7 +582,10 @@ fn one_group_of_four_locks_with_many_cycles_is_one_finding() {
         f.notes
     );
     let help = f.help.as_deref().unwrap();
-    assert!(help.contains("`a` before `b` before `c` before `d`"), "{help}");
+    assert!(
+        help.contains("`a` before `b` before `c` before `d`"),
+        "{help}"
+    );
     // The trace is the headline's interleaving: two threads, two locks.
     assert_eq!(f.trace.as_ref().unwrap().len(), 4);
 }
@@ -581,9 +596,21 @@ fn two_disjoint_groups_are_two_findings() {
     facts.extend(tangle(&["x", "y"], 500));
     let findings = lock_order_findings(&facts);
     assert_eq!(findings.len(), 2, "{findings:#?}");
-    assert!(findings[0].message.contains("`a`"), "{}", findings[0].message);
-    assert!(findings[1].message.contains("`x` and `y`"), "{}", findings[1].message);
-    assert!(!findings[1].message.contains("shortest"), "{}", findings[1].message);
+    assert!(
+        findings[0].message.contains("`a`"),
+        "{}",
+        findings[0].message
+    );
+    assert!(
+        findings[1].message.contains("`x` and `y`"),
+        "{}",
+        findings[1].message
+    );
+    assert!(
+        !findings[1].message.contains("shortest"),
+        "{}",
+        findings[1].message
+    );
 }
 
 /// `agent` reads `rw` again in `helper` at line 50, reached from a call at
@@ -631,7 +658,10 @@ fn a_recursive_read_is_one_finding_per_function_and_lock_whatever_the_callers() 
         .iter()
         .map(|s| s.action.as_str())
         .collect();
-    assert_eq!(steps, vec!["read `rw`", "call `helper`", "wait to read `rw`"]);
+    assert_eq!(
+        steps,
+        vec!["read `rw`", "call `helper`", "wait to read `rw`"]
+    );
     assert!(
         f.notes
             .iter()
@@ -683,5 +713,8 @@ fn a_guard_kept_by_a_match_scrutinee_says_so() {
         f.locations[1].label,
         "`m` locked here, in the `match`'s temporary; still held"
     );
-    assert!(f.notes.iter().any(|n| n.contains("until the end of the whole `match`")));
+    assert!(f
+        .notes
+        .iter()
+        .any(|n| n.contains("until the end of the whole `match`")));
 }
