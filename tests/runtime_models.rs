@@ -474,6 +474,53 @@ fn four_left_first_philosophers_cycle_is_reported_in_the_first_execution() {
         .unwrap_or_else(|| panic!("no lock-order-inversion after one execution:\n{report}"));
     assert_eq!(cycle.execution, Some(1));
     assert!(!report.summary.complete);
+    let inversions = kinds(&report)
+        .iter()
+        .filter(|&&k| k == Kind::LockOrderInversion)
+        .count();
+    assert_eq!(inversions, 1, "one group of forks, one finding:\n{report}");
+}
+
+#[test]
+fn joining_a_thread_that_waits_for_a_held_lock_is_a_deadlock_cycle() {
+    let report = Builder::new().check(|| {
+        let log = Arc::new(Mutex::new(0));
+        let log2 = log.clone();
+        let guard = log.lock().unwrap();
+        let t = thread::spawn(move || {
+            *log2.lock().unwrap() += 1; // child_waits
+        });
+        t.join().unwrap(); // join_held
+        drop(guard);
+    });
+    assert_found_at(&report, Kind::Deadlock, marker("join_held"));
+    assert_found_at(&report, Kind::Deadlock, marker("child_waits"));
+    let deadlock = report
+        .findings()
+        .iter()
+        .find(|f| f.kind == Kind::Deadlock)
+        .unwrap();
+    assert!(
+        deadlock.message.contains("main holds `")
+            && deadlock.message.contains("waits for thread 1 to finish"),
+        "{}",
+        deadlock.message
+    );
+}
+
+#[test]
+fn joining_after_letting_go_of_the_lock_is_clean() {
+    let report = Builder::new().check(|| {
+        let log = Arc::new(Mutex::new(0));
+        let log2 = log.clone();
+        let guard = log.lock().unwrap();
+        let t = thread::spawn(move || {
+            *log2.lock().unwrap() += 1;
+        });
+        drop(guard);
+        t.join().unwrap();
+    });
+    assert_clean(&report);
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! How an execution ended, turned into findings: a failed assertion, every
-//! thread blocked, or a thread blocked on its own lock.
+//! thread blocked, or a thread blocked on its own lock. The lock graph and
+//! the wait-for graph tell them; this module hands them the execution.
 
 use super::execution::{Blocker, Recording};
 use crate::analysis::happens_before::trace_steps;
 use crate::analysis::lock_graph::{relock_findings, Acquisition, Held, LockKey};
-use crate::event::{AgentId, LockMode, ObjectKind, Site, Trace};
+use crate::analysis::wait_for::{self, blocked_state, BlockedState, Waiter, WaitsFor};
+use crate::event::{AgentId, Site, Trace};
 use crate::finding::{Finding, Kind};
 
 /// The trace of an execution as steps, the given events highlighted.
@@ -36,157 +38,53 @@ pub(crate) fn assertion_failure(rec: &Recording) -> Option<Finding> {
     )
 }
 
-/// Describes what a blocked thread waits for.
-fn waiting_for(trace: &Trace, blocker: &Blocker) -> String {
-    let name = |id| format!("`{}`", trace.object_name(id));
-    match blocker {
-        Blocker::Lock { lock, mode } => match (trace.object_kind(*lock), mode) {
-            (Some(ObjectKind::RwLock), LockMode::Shared) => {
-                format!("waits to read {}", name(*lock))
-            }
-            (Some(ObjectKind::RwLock), LockMode::Exclusive) => {
-                format!("waits to write {}", name(*lock))
-            }
-            _ => format!("waits for {}", name(*lock)),
-        },
-        Blocker::Condvar { condvar, .. } => {
-            format!("waits on {} for a notification", name(*condvar))
-        }
-        Blocker::Join { child } => format!("waits for {} to finish", trace.agent_name(*child)),
-        Blocker::Barrier { barrier } => format!("waits at {}", name(*barrier)),
-        Blocker::Receive { channel } => format!("waits to receive on {}", name(*channel)),
-        Blocker::Send { channel } => format!("waits to send on {} (full)", name(*channel)),
-        Blocker::Resource { resource, units } => {
-            format!("waits for {units} unit(s) of {}", name(*resource))
-        }
-    }
-}
-
-/// Every live thread is blocked: say who holds what and who waits for what,
-/// following the wait-for edges into a cycle when there is one.
+/// Every live thread is blocked: the wait-for graph of the moment names the
+/// cycle (who holds what and waits for what, writers queued ahead of
+/// readers included), or what each waits for that nobody is left to give.
 pub(crate) fn deadlock(rec: &Recording) -> Finding {
-    let trace = &rec.trace;
-    let mut blocked: Vec<(&AgentId, &(Blocker, Site))> = rec.blocked.iter().collect();
-    blocked.sort_by_key(|(a, _)| **a);
-    let holder_of = |lock| {
-        rec.held
-            .iter()
-            .filter(|(_, held)| held.iter().any(|(l, _, _)| *l == lock))
-            .map(|(a, held)| {
-                (
-                    *a,
-                    held.iter()
-                        .find(|(l, _, _)| *l == lock)
-                        .map(|(_, _, s)| s.clone()),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    let cycle = lock_cycle(rec);
-    let lost_wakeup = blocked
-        .iter()
-        .any(|(_, (b, _))| matches!(b, Blocker::Condvar { .. }));
-    let message = if let Some(cycle) = &cycle {
-        // Each thread waits for a lock the next one in the cycle holds.
-        let parts: Vec<String> = cycle
-            .iter()
-            .enumerate()
-            .map(|(i, (agent, lock))| {
-                let holder = cycle[(i + 1) % cycle.len()].0;
-                format!(
-                    "{} waits for `{}`, held by {}",
-                    trace.agent_name(*agent),
-                    trace.object_name(*lock),
-                    trace.agent_name(holder)
-                )
-            })
-            .collect();
-        format!("deadlock: every thread is blocked ({})", parts.join("; "))
-    } else if lost_wakeup {
-        "deadlock: every thread is blocked, waiting for a notification that never comes (a lost wake-up)".to_string()
-    } else {
-        "deadlock: every thread is blocked".to_string()
-    };
-    let mut finding = Finding::new(Kind::Deadlock, message);
-    let mut highlight = Vec::new();
-    for (agent, (blocker, site)) in &blocked {
-        let name = trace.agent_name(**agent);
-        let mut label = format!("{name} {}", waiting_for(trace, blocker));
-        if let Blocker::Lock { lock, .. } = blocker {
-            let holders: Vec<String> = holder_of(*lock)
-                .into_iter()
-                .filter(|(a, _)| a != *agent)
-                .map(|(a, _)| trace.agent_name(a).to_string())
-                .collect();
-            if !holders.is_empty() {
-                label.push_str(&format!(", held by {}", holders.join(" and ")));
-            }
-        }
-        finding = finding.at(site, label);
-        if let Some(i) = last_event_of(trace, **agent) {
-            highlight.push(i);
-        }
-    }
-    // Where each lock someone waits for was taken by its holder.
-    for (_, (blocker, _)) in &blocked {
-        if let Blocker::Lock { lock, .. } = blocker {
-            for (agent, site) in holder_of(*lock) {
-                if let Some(site) = site {
-                    finding = finding.at(
-                        &site,
-                        format!(
-                            "{} took `{}` here",
-                            trace.agent_name(agent),
-                            trace.object_name(*lock)
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    let help = if cycle.is_some() {
-        "take the locks in one global order in every thread (or take them together under one lock)"
-    } else if lost_wakeup {
-        "notify while holding the mutex the waiter checks its condition under, and wait in a `while` loop on that condition"
-    } else {
-        "make sure every wait has a thread that will end it"
-    };
+    let state = blocked_state_of(rec);
+    let mut finding = wait_for::deadlock_finding(&rec.trace, &state);
     if let Some(note) = pool_deadlock_note(rec) {
         finding = finding.with_note(note);
     }
-    finding.with_trace(steps(trace, &highlight)).with_help(help)
+    finding
 }
 
-/// A cycle of threads each waiting for a lock the next one holds.
-fn lock_cycle(rec: &Recording) -> Option<Vec<(AgentId, crate::event::ObjectId)>> {
-    let waits_for = |agent: AgentId| -> Option<(crate::event::ObjectId, AgentId)> {
-        let (Blocker::Lock { lock, .. }, _) = rec.blocked.get(&agent)? else {
-            return None;
-        };
-        let holder = rec
-            .held
-            .iter()
-            .find(|(a, held)| **a != agent && held.iter().any(|(l, _, _)| l == lock))
-            .map(|(a, _)| *a)?;
-        Some((*lock, holder))
-    };
-    let mut starts: Vec<AgentId> = rec.blocked.keys().copied().collect();
-    starts.sort();
-    for start in starts {
-        let mut path = Vec::new();
-        let mut at = start;
-        while let Some((lock, next)) = waits_for(at) {
-            path.push((at, lock));
-            if next == start {
-                return Some(path);
-            }
-            if path.iter().any(|(a, _)| *a == next) || path.len() > rec.blocked.len() {
-                break;
-            }
-            at = next;
+/// The blocked state of an execution: what its trace shows (locks held,
+/// requests, condvar waits, barriers, resources), and the waits only the
+/// recording knows of (a join, a channel), started at the thread's last
+/// step.
+fn blocked_state_of(rec: &Recording) -> BlockedState {
+    let trace = &rec.trace;
+    let mut state = blocked_state(trace);
+    let mut blocked: Vec<(&AgentId, &(Blocker, Site))> = rec.blocked.iter().collect();
+    blocked.sort_by_key(|(a, _)| **a);
+    for (&agent, (blocker, site)) in blocked {
+        if state.waiter(agent).is_some() {
+            continue;
         }
+        let waits_for = match *blocker {
+            Blocker::Lock { lock, mode } => WaitsFor::Lock { lock, mode },
+            Blocker::Join { child } => WaitsFor::Thread { agent: child },
+            Blocker::Condvar {
+                condvar: object, ..
+            }
+            | Blocker::Barrier { barrier: object }
+            | Blocker::Receive { channel: object }
+            | Blocker::Send { channel: object }
+            | Blocker::Resource {
+                resource: object, ..
+            } => WaitsFor::Object { object },
+        };
+        state.waiters.push(Waiter {
+            agent,
+            waits_for,
+            site: site.clone(),
+            event: last_event_of(trace, agent),
+        });
     }
-    None
+    state.waiters.sort_by_key(|w| w.agent);
+    state
 }
 
 /// A thread asked for a lock it already holds: it would wait for itself.

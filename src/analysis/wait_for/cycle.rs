@@ -5,7 +5,8 @@
 //! wants to read, the writers already queued for that lock (with writer
 //! priority, as std's `RwLock` on Linux and parking_lot give it, a new reader
 //! waits behind a queued writer). Waits on condvars, barriers, channels and
-//! resources have no edge: nobody owns them.
+//! resources have no edge: nobody owns them. A join waits for the joined
+//! thread itself.
 //!
 //! A cycle is a deadlock that no outside event can break. With no cycle, the
 //! blocked agents wait for things only some other, non-blocked activity
@@ -22,6 +23,8 @@ pub enum Because {
     /// `blocker` is queued to write the lock, ahead of this reader:
     /// `waiters[waiter]`.
     Queued { waiter: usize },
+    /// `blocker` is the thread this waiter joins.
+    Joins,
 }
 
 /// An edge of the wait-for graph.
@@ -37,8 +40,17 @@ pub struct WaitEdge {
 pub fn wait_for_edges(state: &BlockedState) -> Vec<WaitEdge> {
     let mut edges = Vec::new();
     for (w, waiter) in state.waiters.iter().enumerate() {
-        let WaitsFor::Lock { lock, mode } = waiter.waits_for else {
-            continue;
+        let (lock, mode) = match waiter.waits_for {
+            WaitsFor::Lock { lock, mode } => (lock, mode),
+            WaitsFor::Thread { agent } => {
+                edges.push(WaitEdge {
+                    waiter: w,
+                    blocker: agent,
+                    because: Because::Joins,
+                });
+                continue;
+            }
+            WaitsFor::Object { .. } => continue,
         };
         let mut held = false;
         for (h, holder) in state.holders_of(lock) {
@@ -217,6 +229,23 @@ mod tests {
             .map(|e| state.waiters[e.waiter].agent.0)
             .collect();
         assert_eq!(agents, vec![2, 3]);
+    }
+
+    #[test]
+    fn joining_a_thread_that_waits_for_a_held_lock_is_a_cycle() {
+        let join = Waiter {
+            agent: AgentId(1),
+            waits_for: WaitsFor::Thread { agent: AgentId(2) },
+            site: Site::new("c.rs", 11, 1),
+            event: None,
+        };
+        let state = BlockedState {
+            waiters: vec![join, waiter(2, 0, X)],
+            holders: vec![holder(1, 0, X)],
+        };
+        let cycle = find_cycle(&state).unwrap();
+        assert_eq!(cycle[0].because, Because::Joins);
+        assert_eq!(cycle[1].because, Because::Holds { holder: 0 });
     }
 
     #[test]

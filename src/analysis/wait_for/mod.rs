@@ -32,6 +32,7 @@ fn wanted(trace: &Trace, waits_for: WaitsFor) -> String {
             (Some(ObjectKind::RwLock), LockMode::Exclusive) => format!("to write {}", name(lock)),
             _ => format!("for {}", name(lock)),
         },
+        WaitsFor::Thread { agent } => format!("for {} to finish", trace.agent_name(agent)),
         WaitsFor::Object { object } => match trace.object_kind(object) {
             Some(ObjectKind::Barrier) => format!("at {}", name(object)),
             Some(ObjectKind::Resource) => format!("for units of {}", name(object)),
@@ -75,13 +76,13 @@ fn explain_cycle(trace: &Trace, state: &BlockedState, cycle: &[WaitEdge]) -> Str
                 let h = &state.holders[holder];
                 format!("holds {} ({}) and ", lock_name(trace, h), short(&h.site))
             }
-            Because::Queued { .. } => String::new(),
+            Because::Queued { .. } | Because::Joins => String::new(),
         };
         let behind = match edge.because {
             Because::Queued { .. } => {
                 format!(" behind {}'s queued write", trace.agent_name(edge.blocker))
             }
-            Because::Holds { .. } => String::new(),
+            Because::Holds { .. } | Because::Joins => String::new(),
         };
         parts.push(format!(
             "{agent} {holds}waits {} ({}){behind}",
@@ -100,6 +101,7 @@ fn explain_waits(trace: &Trace, state: &BlockedState) -> String {
         let site = short(&waiter.site);
         let why = match waiter.waits_for {
             WaitsFor::Object { object } => nobody_left(trace, object).to_string(),
+            WaitsFor::Thread { .. } => "which is blocked too".to_string(),
             WaitsFor::Lock { lock, .. } => {
                 let holders: Vec<String> = state
                     .holders_of(lock)
@@ -124,6 +126,11 @@ pub fn deadlock_finding(trace: &Trace, state: &BlockedState) -> Finding {
     let cycle = find_cycle(state);
     let message = match &cycle {
         Some(cycle) => format!("deadlock: {}", explain_cycle(trace, state, cycle)),
+        None if state.waiters.iter().any(|w| is_condvar_wait(trace, w)) => format!(
+            "deadlock: every thread is blocked, waiting for a notification that never comes \
+             (a lost wake-up): {}",
+            explain_waits(trace, state)
+        ),
         None => format!(
             "deadlock: every thread is blocked and none can wake another: {}",
             explain_waits(trace, state)
@@ -332,7 +339,8 @@ mod tests {
         let f = deadlock_finding(&trace, &state);
         assert_eq!(
             f.message,
-            "deadlock: every thread is blocked and none can wake another: \
+            "deadlock: every thread is blocked, waiting for a notification that never comes \
+             (a lost wake-up): \
              consumer waits on `ready` (f.rs:12), no thread is left to notify it; \
              helper waits for `log` (f.rs:20), held by consumer (f.rs:11)"
         );

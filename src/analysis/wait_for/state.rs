@@ -12,6 +12,9 @@ pub enum WaitsFor {
     /// back). No agent holds it, so it draws no wait-for edge; only another
     /// agent's action would release the waiter.
     Object { object: ObjectId },
+    /// Another agent's end (a join): it waits for that agent, whatever it
+    /// holds.
+    Thread { agent: AgentId },
 }
 
 /// One blocked agent.
