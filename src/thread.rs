@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use crate::event::{Action, AgentId, Site};
 use crate::runtime::control::Stop;
-use crate::runtime::engine::Engine;
 use crate::runtime::execution::{self, bump, Blocker, Execution};
 use crate::runtime::raw::std_poll;
 use crate::runtime::wind_down::Wait;
+use crate::runtime::Engine;
 
 /// loom explores at most this many threads besides the model's main thread.
 pub(crate) const LOOM_MAX_SPAWNED: usize = 4;

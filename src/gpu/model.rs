@@ -44,8 +44,8 @@ use super::op::{
 use super::Checker;
 use crate::event::{Action, AgentId, MemoryOrder, ObjectId, Site, Trace};
 use crate::finding::Finding;
-use crate::runtime::engine::Engine;
 use crate::runtime::execution::{self, Execution};
+use crate::runtime::Engine;
 
 /// The GPU calls of one execution, and the names and streams they refer to.
 #[derive(Default)]

@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::control::Stop;
-use super::engine::Engine;
 pub(crate) use super::wind_down::Cause;
 use super::wind_down::{Wait, WindDown};
+use super::Engine;
 use crate::event::{Action, AgentId, AgentKind, LockMode, ObjectId, ObjectKind, Site, Trace};
 
 /// Identifies the running thread under either engine.

@@ -5,10 +5,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use super::control::Stop;
-use super::engine::Engine;
 use super::execution::Cause;
 use super::execution::{self, Execution};
 use super::naming::{name_objects, SourceCache};
+use super::Engine;
 use super::{outcome, panic_hook};
 use crate::analysis::lock_graph::{self, facts_from_trace, Acquisition, LockKey};
 use crate::event::{LockMode, Site};
@@ -51,7 +51,7 @@ impl Progress {
 
 /// Defaults the command line shows in its help.
 pub mod defaults {
-    pub use super::{DEFAULT_PREEMPTION_BOUND as PREEMPTION_BOUND, DEFAULT_STD_RUNS as STD_RUNS};
+    pub use super::DEFAULT_PREEMPTION_BOUND as PREEMPTION_BOUND;
 }
 
 /// Default preemption bound: every bug in a set of 50 classic programs

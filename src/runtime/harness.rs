@@ -9,9 +9,9 @@ use std::fmt::Debug;
 use std::ops::Deref;
 use std::sync::{Mutex, OnceLock};
 
-use super::engine::Engine;
 use super::execution;
 use super::explore::Builder;
+use super::Engine;
 
 /// The environment variable with the run's settings (`key=value;...`).
 pub const CONFIG_VAR: &str = "INTERLOCK_CHECK";

@@ -3,11 +3,11 @@
 //! real threads), and the analyses turn each execution into findings.
 
 pub(crate) mod control;
-pub mod engine;
+mod engine_choice;
 pub(crate) mod execution;
 mod explore;
 pub(crate) mod handle;
-pub mod harness;
+pub(crate) mod harness;
 pub(crate) mod ledger;
 mod naming;
 mod outcome;
@@ -15,8 +15,8 @@ mod panic_hook;
 pub(crate) mod raw;
 pub(crate) mod wind_down;
 
-pub use engine::Engine;
-pub use explore::defaults as explore_defaults;
+pub use engine_choice::Engine;
+pub(crate) use explore::defaults as explore_defaults;
 pub use explore::Builder;
 pub use harness::{check_main, ModelStatic};
 

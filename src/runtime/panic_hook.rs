@@ -5,8 +5,8 @@
 use std::sync::Once;
 
 use super::control::Stop;
-use super::engine::Engine;
 use super::execution::{self, Cause, PanicRecord};
+use super::Engine;
 use crate::event::Site;
 
 pub(crate) fn message_of(payload: &(dyn std::any::Any + Send)) -> String {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::control::Stop;
-use super::engine::Engine;
 use super::execution::{self, bump, Execution};
 use super::wind_down::Wait;
+use super::Engine;
 use crate::event::LockMode;
 
 /// How long every thread must stay blocked, with no progress, before the std

@@ -7,9 +7,9 @@ use std::fmt;
 pub use std::sync::atomic::Ordering;
 
 use crate::event::{Action, MemoryOrder, ObjectKind, Site};
-use crate::runtime::engine::Engine;
 use crate::runtime::execution;
 use crate::runtime::handle::Handle;
+use crate::runtime::Engine;
 
 pub(crate) fn memory_order(order: Ordering) -> MemoryOrder {
     match order {

@@ -2,7 +2,7 @@
 //!
 //! Event `e` happens-before event `f` when `f` could not have run without `e`
 //! having run first: program order within an agent, plus the edges that
-//! synchronization draws between agents (see [`Edges`] and the engine's
+//! synchronization draws between agents (see [`Edges`] and the clock walk's
 //! notes for each kind). Threads and GPU streams are both agents.
 //!
 //! [`HappensBefore::compute`] answers `ordered(i, j)` for any two events of a
@@ -11,20 +11,20 @@
 //! that ask whether two events *could* run at the same time. [`data_races`]
 //! runs FastTrack over the same clocks without recording them.
 
-mod engine;
+mod clock_walk;
 #[cfg(test)]
 mod proptests;
 mod race;
 mod steps;
 mod vector_clock;
 
-pub use engine::Edges;
+pub use clock_walk::Edges;
 pub use race::{data_races, race_finding, races, Access, Race};
 pub use steps::{relevant_steps, step, trace_steps, MAX_STEPS};
 pub use vector_clock::{Epoch, VectorClock};
 
 use crate::event::{AgentId, Trace};
-use engine::Walker;
+use clock_walk::Walker;
 
 /// Where one event sits: its agent's segment, and which recorded snapshot
 /// holds what the agent knew of the others at that point.

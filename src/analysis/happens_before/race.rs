@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use super::engine::{Edges, Walker};
+use super::clock_walk::{Edges, Walker};
 use super::steps::relevant_steps;
 use super::vector_clock::{Epoch, VectorClock};
 use crate::event::{Action, AgentId, ObjectId, Site, Trace};
@@ -139,7 +139,7 @@ struct Detector<'t> {
 impl<'t> Detector<'t> {
     fn new(trace: &Trace) -> Self {
         let walker = Walker::new(trace, Edges::All);
-        let cells = vec![CellState::default(); super::engine::dimensions(trace).1];
+        let cells = vec![CellState::default(); super::clock_walk::dimensions(trace).1];
         Detector {
             walker,
             cells,

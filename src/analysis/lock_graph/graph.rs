@@ -56,8 +56,6 @@ pub struct LockGraph<'f> {
     pub(crate) component: Vec<u32>,
     pub(crate) components: usize,
     pub(crate) largest_component: usize,
-    /// Node `i` is lock `i`; edge weights index `edges`.
-    graph: DiGraph<u32, u32>,
 }
 
 /// What makes two instances of one edge the same for every filter.
@@ -135,7 +133,8 @@ impl<'f> LockGraph<'f> {
             }
         }
 
-        let mut graph = DiGraph::with_capacity(locks.len(), edges.len());
+        // Node `i` is lock `i`: only its strongly connected components are kept.
+        let mut graph = DiGraph::<u32, u32>::with_capacity(locks.len(), edges.len());
         for lock in 0..locks.len() {
             graph.add_node(lock as u32);
         }
@@ -203,14 +202,7 @@ impl<'f> LockGraph<'f> {
             component,
             components,
             largest_component,
-            graph,
         }
-    }
-
-    /// The graph itself: node `i` is [`lock`](Self::lock)`(i)`; each edge's
-    /// weight is its number in [`edge`](Self::edge).
-    pub fn graph(&self) -> &DiGraph<u32, u32> {
-        &self.graph
     }
 
     pub fn lock_count(&self) -> usize {
@@ -274,7 +266,6 @@ mod tests {
             .collect();
         // Off any cycle, repeated instances are left as they are.
         assert_eq!(edges, vec![("a", "b", 3), ("b", "c", 1), ("a", "c", 1)]);
-        assert_eq!(g.graph().edge_count(), 3);
         assert!(g.has_writer.iter().all(|&w| w));
         assert_eq!(g.components, 0);
     }

@@ -21,17 +21,18 @@ mod sentences;
 #[cfg(test)]
 mod tests;
 
-pub use cycles::{SearchLimits, SearchStats};
+pub(crate) use cycles::SearchLimits;
+pub use cycles::SearchStats;
 pub use facts::{
     facts_from_trace, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, Permit, Segment,
 };
 pub use filters::{Suppression, Verdict};
-pub use graph::{Instance, LockGraph};
+pub use graph::Instance;
+pub(crate) use graph::LockGraph;
 pub(crate) use relock::{held_label, relock_findings};
 
 use std::collections::HashMap;
 
-use crate::event::Trace;
 use crate::finding::Finding;
 
 /// One cycle of the graph and what became of it.
@@ -72,7 +73,7 @@ pub fn analyze(facts: &[Acquisition]) -> Analysis {
     analyze_with(facts, &SearchLimits::default())
 }
 
-pub fn analyze_with(facts: &[Acquisition], limits: &SearchLimits) -> Analysis {
+pub(crate) fn analyze_with(facts: &[Acquisition], limits: &SearchLimits) -> Analysis {
     let mut analysis = inversions(facts, None, limits);
     analysis.findings.extend(relock_findings(facts));
     analysis
@@ -152,17 +153,7 @@ pub(crate) fn inversions(
     }
 }
 
-/// All lock-graph findings of a set of facts.
-pub fn findings(facts: &[Acquisition]) -> Vec<Finding> {
-    analyze(facts).findings
-}
-
 /// Lock-order inversions only.
-pub fn lock_order_findings(facts: &[Acquisition]) -> Vec<Finding> {
+pub(crate) fn lock_order_findings(facts: &[Acquisition]) -> Vec<Finding> {
     inversions(facts, None, &SearchLimits::default()).findings
-}
-
-/// All lock-graph findings of an execution.
-pub fn trace_findings(trace: &Trace) -> Vec<Finding> {
-    findings(&facts_from_trace(trace))
 }

@@ -1,7 +1,7 @@
 //! The lock graph end to end: facts in, cycles judged, findings out.
 
 use super::*;
-use crate::event::{Action, AgentId, LockMode, ObjectId, ObjectKind, Site};
+use crate::event::{Action, AgentId, LockMode, ObjectId, ObjectKind, Site, Trace};
 use crate::finding::{Kind, Severity};
 
 const X: LockMode = LockMode::Exclusive;
@@ -234,7 +234,7 @@ fn threads_ordered_by_spawn_and_join_cannot_deadlock() {
     assert!(analysis.findings.is_empty());
     // Spawned before the join: the two run together, and the run that was
     // seen happened to be sequential.
-    let findings = trace_findings(&philosophers(false));
+    let findings = analyze(&facts_from_trace(&philosophers(false))).findings;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].kind, Kind::LockOrderInversion);
     assert!(findings[0].notes[0].contains("spawn/join does not order them"));
@@ -436,7 +436,7 @@ fn a_relock_seen_in_a_trace_is_reported_once() {
         trace.push(t, Action::LockAcquire { lock: m, mode: X }, at(10));
         trace.push(t, Action::LockRequest { lock: m, mode: X }, at(11));
     }
-    let findings = trace_findings(&trace);
+    let findings = analyze(&facts_from_trace(&trace)).findings;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].kind, Kind::DoubleLock);
 }
@@ -445,7 +445,7 @@ fn a_relock_seen_in_a_trace_is_reported_once() {
 fn findings_come_in_order_cycles_then_relocks() {
     let mut facts = abba();
     facts.push(nested("thread 3", "m", X, "m", X, 50));
-    let kinds: Vec<_> = findings(&facts).iter().map(|f| f.kind).collect();
+    let kinds: Vec<_> = analyze(&facts).findings.iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec![Kind::LockOrderInversion, Kind::DoubleLock]);
     assert_eq!(lock_order_findings(&facts).len(), 1);
 }

@@ -11,11 +11,11 @@
 mod cycle;
 mod state;
 
-pub use cycle::{find_cycle, wait_for_edges, Because, WaitEdge};
+pub use cycle::{find_cycle, Because, WaitEdge};
 pub use state::{blocked_state, BlockedState, Holder, Waiter, WaitsFor};
 
 use crate::analysis::happens_before::relevant_steps;
-use crate::event::{AgentId, LockMode, ObjectId, ObjectKind, Site, Trace};
+use crate::event::{LockMode, ObjectId, ObjectKind, Site, Trace};
 use crate::finding::{Finding, Kind};
 
 /// `f.rs:10`
@@ -54,14 +54,6 @@ fn nobody_left(trace: &Trace, object: ObjectId) -> &'static str {
 
 fn lock_name(trace: &Trace, holder: &Holder) -> String {
     format!("`{}`", trace.object_name(holder.lock))
-}
-
-/// The state in words: the cycle, or what each blocked thread waits for.
-pub fn explain(trace: &Trace, state: &BlockedState) -> String {
-    match find_cycle(state) {
-        Some(cycle) => explain_cycle(trace, state, &cycle),
-        None => explain_waits(trace, state),
-    }
 }
 
 fn explain_cycle(trace: &Trace, state: &BlockedState, cycle: &[WaitEdge]) -> String {
@@ -229,21 +221,11 @@ fn is_condvar_wait(trace: &Trace, waiter: &Waiter) -> bool {
     matches!(waiter.waits_for, WaitsFor::Object { object } if trace.object_kind(object) == Some(ObjectKind::Condvar))
 }
 
-/// The agents of the cycle, in order (convenience for callers that only
-/// need to name them).
-pub fn cycle_agents(state: &BlockedState) -> Option<Vec<AgentId>> {
-    find_cycle(state).map(|cycle| {
-        cycle
-            .iter()
-            .map(|e| state.waiters[e.waiter].agent)
-            .collect()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Action;
+    use crate::event::AgentId;
     use crate::finding::Severity;
 
     const X: LockMode = LockMode::Exclusive;
@@ -271,8 +253,8 @@ mod tests {
         let trace = abba();
         let state = blocked_state(&trace);
         assert_eq!(
-            explain(&trace, &state),
-            "thread 1 holds `a` (f.rs:10) and waits for `b` (f.rs:11); \
+            deadlock_finding(&trace, &state).message,
+            "deadlock: thread 1 holds `a` (f.rs:10) and waits for `b` (f.rs:11); \
              thread 2 holds `b` (f.rs:20) and waits for `a` (f.rs:21)"
         );
         let f = deadlock_finding(&trace, &state);
@@ -297,7 +279,12 @@ mod tests {
         assert_eq!(steps.len(), 4);
         assert!(steps.iter().all(|s| s.highlight));
         assert!(f.help.as_deref().unwrap().contains("one global order"));
-        assert_eq!(cycle_agents(&state), Some(vec![AgentId(0), AgentId(1)]));
+        let agents: Vec<AgentId> = find_cycle(&state)
+            .unwrap()
+            .iter()
+            .map(|e| state.waiters[e.waiter].agent)
+            .collect();
+        assert_eq!(agents, vec![AgentId(0), AgentId(1)]);
     }
 
     #[test]
@@ -369,8 +356,8 @@ mod tests {
         trace.push(t1, Action::LockRequest { lock: rw, mode: S }, at(11));
         let state = blocked_state(&trace);
         assert_eq!(
-            explain(&trace, &state),
-            "thread 1 holds `cache` (f.rs:10) and waits to read `cache` (f.rs:11) behind thread 2's queued write; \
+            deadlock_finding(&trace, &state).message,
+            "deadlock: thread 1 holds `cache` (f.rs:10) and waits to read `cache` (f.rs:11) behind thread 2's queued write; \
              thread 2 waits to write `cache` (f.rs:20)"
         );
         let f = deadlock_finding(&trace, &state);
@@ -417,10 +404,11 @@ mod tests {
             at(20),
         );
         let state = blocked_state(&trace);
-        let text = explain(&trace, &state);
+        let text = deadlock_finding(&trace, &state).message;
         assert_eq!(
             text,
-            "thread 1 waits at `start` (f.rs:10), the other arrivals will not come; \
+            "deadlock: every thread is blocked and none can wake another: \
+             thread 1 waits at `start` (f.rs:10), the other arrivals will not come; \
              thread 2 waits for units of `pool` (f.rs:20), no thread is left to give any back"
         );
         let f = deadlock_finding(&trace, &state);

@@ -49,11 +49,6 @@ pub struct BlockedState {
 }
 
 impl BlockedState {
-    /// Whether no agent is blocked.
-    pub fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
-    }
-
     pub fn holders_of(&self, lock: ObjectId) -> impl Iterator<Item = (usize, &Holder)> + '_ {
         self.holders
             .iter()
@@ -217,7 +212,7 @@ mod tests {
             WaitsFor::Lock { lock: m, mode: x }
         );
         trace.push(t1, Action::LockAcquire { lock: m, mode: x }, at(11));
-        assert!(blocked_state(&trace).is_empty());
+        assert!(blocked_state(&trace).waiters.is_empty());
     }
 
     #[test]
@@ -261,6 +256,6 @@ mod tests {
             },
             at(20),
         );
-        assert!(blocked_state(&trace).is_empty());
+        assert!(blocked_state(&trace).waiters.is_empty());
     }
 }
