@@ -225,6 +225,9 @@ impl<'p> Findings<'p> {
                 facts.push(acq);
             }
         }
+        // Files are parsed in parallel: in source order, the caller told
+        // for a recursive read reached from several is the same every run.
+        facts.sort_by(|x, y| (x.asked_at(), &x.site).cmp(&(y.asked_at(), &y.site)));
         lock_graph::relock_findings(&facts)
     }
 
