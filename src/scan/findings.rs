@@ -19,7 +19,7 @@ use crate::analysis::lock_graph::{
 };
 use crate::event::AgentId;
 use crate::event::{LockMode, Site};
-use crate::finding::{Finding, Kind, TraceStep};
+use crate::finding::{Finding, Kind};
 
 /// What the findings pass produced besides findings.
 #[derive(Debug, Default)]
@@ -153,9 +153,12 @@ impl<'p> Findings<'p> {
     /// The acquisition of `fact` as the lock graph's fact, holding nothing
     /// yet: the lock taken, how, and the calls that lead to it.
     fn acquisition(&self, fact: &ScanFact, lock: LockKey) -> Acquisition {
-        let a = &fact.acq;
-        let mut acq =
-            Acquisition::new(lock, a.mode, self.site(a.func, a.pos)).by(fact.agent.clone());
+        self.acquisition_of(&fact.acq, &fact.agent, lock)
+    }
+
+    /// `agent` taking `a` as the lock graph's fact, holding nothing yet.
+    fn acquisition_of(&self, a: &LockUse, agent: &str, lock: LockKey) -> Acquisition {
+        let mut acq = Acquisition::new(lock, a.mode, self.site(a.func, a.pos)).by(agent);
         acq.flavor = Self::flavor(a);
         acq.function = Some(self.fname(a.func).to_string());
         acq.path = a
@@ -470,18 +473,20 @@ impl<'p> Findings<'p> {
                             // handshake).
                             let Some(h) = held.iter().find(|h| {
                                 h.lock.place.same_instance(&taken.place)
-                                    && (h.lock.mode == LockMode::Exclusive
-                                        || taken.mode == LockMode::Exclusive)
                                     && (h.pos.line, h.pos.column)
                                         < (spawned_at.line, spawned_at.column)
                                     && !self.waited_with(f, &body.events[..index], &h.lock)
                             }) else {
                                 continue;
                             };
-                            if !taken.blocking || !seen.insert((f, e.pos, h.pos)) {
+                            let Some(finding) =
+                                self.join_finding(f, (b as u32, e.pos), t, h, &taken, at)
+                            else {
                                 continue;
+                            };
+                            if seen.insert((f, e.pos, h.pos)) {
+                                out.push(finding);
                             }
-                            out.push(self.join_finding(f, (b as u32, e.pos), t, h, &taken, at));
                         }
                     }
                 }
@@ -502,7 +507,8 @@ impl<'p> Findings<'p> {
         })
     }
 
-    /// `join` is the joining body and the join's place in it.
+    /// `join` is the joining body and the join's place in it; the lock
+    /// graph tells the finding.
     fn join_finding(
         &self,
         f: FnId,
@@ -511,8 +517,7 @@ impl<'p> Findings<'p> {
         h: &HeldUse,
         taken: &LockUse,
         at: Pos,
-    ) -> Finding {
-        let lock = self.name_of(&h.lock);
+    ) -> Option<Finding> {
         let name = |b: u32| {
             let mut names = self.program.agents(f, b as usize);
             if names.is_empty() {
@@ -521,46 +526,13 @@ impl<'p> Findings<'p> {
                 names.swap_remove(0)
             }
         };
-        let (joiner, joined) = (name(body), name(thread));
-        let join_site = self.site(f, join);
-        let held_site = self.site(f, h.pos);
-        let ask_site = self.site(f, at);
-        let mut finding = Finding::new(
-            Kind::LockOrderInversion,
-            format!(
-                "`{lock}` is held while joining a thread that takes it: the join waits for the \
-                 thread, and the thread waits for `{lock}`"
-            ),
-        )
-        .at(
-            &join_site,
-            format!("{joiner} waits here for {joined} to end, holding `{lock}`"),
-        )
-        .at(&held_site, format!("`{lock}` taken here ({joiner})"));
-        let ask = match taken.chain.first() {
-            Some(hop) => format!(
-                "{joined} calls `{}`, which takes `{lock}`",
-                self.fname(hop.callee)
-            ),
-            None => format!("{joined} takes `{lock}` here"),
-        };
-        finding = finding.at(&ask_site, ask);
-        if !taken.chain.is_empty() {
-            finding = finding.at(
-                &self.site(taken.func, taken.pos),
-                format!("`{lock}` locked here, in `{}`", self.fname(taken.func)),
-            );
+        let lock = LockKey::named(self.name_of(&h.lock));
+        let held = Held::new(lock.clone(), h.lock.mode, self.site(f, h.pos));
+        let mut asked = self.acquisition_of(taken, &name(thread), lock);
+        if asked.path.is_empty() {
+            asked.site = self.site(f, at);
         }
-        finding
-            .with_trace(vec![
-                TraceStep::new(&joiner, format!("lock `{lock}`"), &held_site),
-                TraceStep::new(&joiner, format!("join {joined}"), &join_site).highlighted(),
-                TraceStep::new(&joined, format!("wait to lock `{lock}`"), &ask_site).highlighted(),
-            ])
-            .with_help(format!(
-                "drop the guard of `{lock}` before the join (end its scope, or `drop` it), or let \
-                 the thread get what it needs from `{lock}` before it is taken here"
-            ))
+        lock_graph::held_across_join(&self.site(f, join), &name(body), &held, &asked)
     }
 
     fn condvars(&self) -> Vec<Finding> {

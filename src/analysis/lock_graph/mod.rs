@@ -16,6 +16,7 @@ mod facts;
 mod filters;
 mod graph;
 mod inversion;
+mod join;
 mod relock;
 mod sentences;
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub use facts::{
 pub use filters::{Suppression, Verdict};
 pub use graph::Instance;
 pub(crate) use graph::LockGraph;
+pub(crate) use join::held_across_join;
 pub(crate) use relock::{held_label, relock_findings};
 
 use std::collections::HashMap;

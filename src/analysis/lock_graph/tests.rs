@@ -718,3 +718,31 @@ fn a_guard_kept_by_a_match_scrutinee_says_so() {
         .iter()
         .any(|n| n.contains("until the end of the whole `match`")));
 }
+
+#[test]
+fn a_lock_held_across_a_join_of_a_thread_that_takes_it_is_an_inversion() {
+    let held = Held::new(LockKey::named("log"), X, at(10));
+    let taken = Acquisition::new(LockKey::named("log"), X, at(20)).by("thread 1");
+    let f = held_across_join(&at(12), "main", &held, &taken).unwrap();
+    assert_eq!(f.kind, Kind::LockOrderInversion);
+    let labels: Vec<(u32, &str)> = f
+        .locations
+        .iter()
+        .map(|l| (l.line, l.label.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (12, "main waits here for thread 1 to end, holding `log`"),
+            (10, "`log` taken here (main)"),
+            (20, "thread 1 takes `log` here"),
+        ]
+    );
+    // Two readers do not wait for each other; a try-lock does not wait.
+    let read = Held::new(LockKey::named("log"), S, at(10));
+    let read_taken = Acquisition::new(LockKey::named("log"), S, at(20)).by("thread 1");
+    assert!(held_across_join(&at(12), "main", &read, &read_taken).is_none());
+    let mut tried = taken.clone();
+    tried.flavor.blocking = false;
+    assert!(held_across_join(&at(12), "main", &held, &tried).is_none());
+}
