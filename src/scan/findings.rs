@@ -69,15 +69,6 @@ impl<'p> Findings<'p> {
         }
     }
 
-    /// " (in `g`)" for a lock taken in a callee.
-    fn inside(&self, lock: &LockUse) -> String {
-        if lock.chain.is_empty() {
-            String::new()
-        } else {
-            format!(" (in `{}`)", self.fname(lock.func))
-        }
-    }
-
     /// Prints every fact (debugging aid, `INTERLOCK_DUMP`).
     pub fn dump(&self) {
         for fact in &self.facts {
@@ -234,36 +225,6 @@ impl<'p> Findings<'p> {
         lock_graph::relock_findings(&facts)
     }
 
-    /// Where `fact` asks for its lock: the acquisition itself, or the call
-    /// (then each further call, and the acquisition in the last callee).
-    /// The first entry is where, in the holder's own code, it is asked for.
-    fn ask_locations(&self, fact: &ScanFact, first_label: String) -> Vec<(Site, String)> {
-        let a = &fact.acq;
-        let lock = self.name_of(a);
-        let mut out = vec![(self.site(fact.func, fact.pos), first_label)];
-        for hop in a.chain.iter().skip(1) {
-            out.push((
-                self.site(hop.caller, hop.pos),
-                format!(
-                    "`{}` calls `{}`",
-                    self.fname(hop.caller),
-                    self.fname(hop.callee)
-                ),
-            ));
-        }
-        if !a.chain.is_empty() {
-            let how = match a.mode {
-                LockMode::Exclusive => "locked",
-                LockMode::Shared => "read",
-            };
-            out.push((
-                self.site(a.func, a.pos),
-                format!("`{lock}` {how} here, in `{}`", self.fname(a.func)),
-            ));
-        }
-        out
-    }
-
     // -----------------------------------------------------------------------
     // Lock-order inversions
 
@@ -380,64 +341,24 @@ impl<'p> Findings<'p> {
 
     /// Acquisitions against an order the configuration declares.
     fn declared_orders(&self, declared: &[Vec<String>]) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
-        for order in declared {
-            let rank: HashMap<&str, usize> = order
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i))
-                .collect();
-            for fact in &self.facts {
-                let Some(taken) = fact.acq.class.as_deref() else {
-                    continue;
-                };
-                let Some(&t) = rank.get(taken) else { continue };
-                for h in &fact.held {
-                    let Some(held) = h.lock.class.as_deref() else {
-                        continue;
-                    };
-                    let Some(&r) = rank.get(held) else { continue };
-                    if r <= t {
-                        continue;
-                    }
-                    let second = self.site(fact.acq.func, fact.acq.pos);
-                    let first = self.site(fact.func, h.pos);
-                    if !seen.insert((second.clone(), first.clone())) {
-                        continue;
-                    }
-                    let agent = &fact.agent;
-                    let mut f = Finding::new(
-                        Kind::LockOrderInversion,
-                        format!(
-                            "{agent} takes `{taken}` while holding `{held}`, against the declared \
-                             order ({})",
-                            order
-                                .iter()
-                                .map(|n| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(" before ")
-                        ),
-                    );
-                    let mut places = self.ask_locations(
-                        fact,
-                        format!("`{taken}` taken here{}", self.inside(&fact.acq)),
-                    );
-                    places.insert(
-                        1,
-                        (first.clone(), format!("`{held}` taken here, still held")),
-                    );
-                    for (site, label) in places {
-                        f = f.at(&site, label);
-                    }
-                    f = f.with_help(format!(
-                        "take `{taken}` before `{held}`, as the configuration's lock order says"
-                    ));
-                    out.push(f);
-                }
-            }
+        if declared.is_empty() {
+            return Vec::new();
         }
-        out
+        let by_class = |lock: &LockUse| lock.class.as_deref().map(LockKey::named);
+        let facts: Vec<Acquisition> = self
+            .facts
+            .iter()
+            .filter_map(|fact| {
+                let mut acq = self.acquisition(fact, by_class(&fact.acq)?);
+                acq.held = fact
+                    .held
+                    .iter()
+                    .filter_map(|h| Some(self.held(fact, h, by_class(&h.lock)?)))
+                    .collect();
+                Some(acq)
+            })
+            .collect();
+        lock_graph::declared_order_findings(&facts, declared)
     }
 
     // -----------------------------------------------------------------------

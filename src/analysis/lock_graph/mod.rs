@@ -12,6 +12,7 @@
 //! from the static scanner.
 
 mod cycles;
+mod declared;
 mod facts;
 mod filters;
 mod graph;
@@ -24,6 +25,7 @@ mod tests;
 
 pub(crate) use cycles::SearchLimits;
 pub use cycles::SearchStats;
+pub(crate) use declared::declared_order_findings;
 pub use facts::{
     facts_from_trace, Acquisition, CallStep, GuardLife, Held, LockFlavor, LockKey, Permit, Segment,
 };

@@ -746,3 +746,19 @@ fn a_lock_held_across_a_join_of_a_thread_that_takes_it_is_an_inversion() {
     tried.flavor.blocking = false;
     assert!(held_across_join(&at(12), "main", &held, &tried).is_none());
 }
+
+#[test]
+fn an_acquisition_against_a_declared_order_is_an_inversion() {
+    let declared = vec![vec!["Bank.accounts".to_string(), "Bank.log".to_string()]];
+    let against = nested("thread 1", "Bank.log", X, "Bank.accounts", X, 10);
+    let along = nested("thread 1", "Bank.accounts", X, "Bank.log", X, 20);
+    let findings = declared_order_findings(&[against, along], &declared);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0].message,
+        "thread 1 takes `Bank.accounts` while holding `Bank.log`, against the declared order \
+         (`Bank.accounts` before `Bank.log`)"
+    );
+    assert_eq!(findings[0].locations[0].line, 11);
+    assert_eq!(findings[0].locations[1].line, 10);
+}
