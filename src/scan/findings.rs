@@ -170,14 +170,7 @@ impl<'p> Findings<'p> {
             self.program.tables.files[self.program.tables.fns[fact.func as usize].file].edition;
         let mut held = Held::new(lock, h.lock.mode, self.site(fact.func, h.pos));
         held.flavor = Self::flavor(&h.lock);
-        held.life = match (h.scrutinee, h.temp) {
-            (Some("if let"), _) => GuardLife::IfLetScrutinee {
-                through_else: edition < super::discover::Edition::E2024,
-            },
-            (Some(what), _) => GuardLife::Scrutinee(what),
-            (None, true) => GuardLife::Temporary,
-            (None, false) => GuardLife::Bound,
-        };
+        held.life = Self::life(h, edition);
         if !h.lock.chain.is_empty() {
             held.taken_in = Some((
                 self.fname(h.lock.func).to_string(),
@@ -187,14 +180,23 @@ impl<'p> Findings<'p> {
         held
     }
 
+    /// How the guard of `h` lives, by Rust's rules for temporaries (an `if
+    /// let` scrutinee's changed in edition 2024).
+    fn life(h: &HeldUse, edition: super::discover::Edition) -> GuardLife {
+        match (h.scrutinee, h.temp) {
+            (Some("if let"), _) => GuardLife::IfLetScrutinee {
+                through_else: edition < super::discover::Edition::E2024,
+            },
+            (Some(what), _) => GuardLife::Scrutinee(what),
+            (None, true) => GuardLife::Temporary,
+            (None, false) => GuardLife::Bound,
+        }
+    }
+
     /// Where a held lock was taken, in the lock graph's words.
     fn first_label(&self, lock: &str, h: &HeldUse) -> String {
         let held = Held {
-            life: match (h.scrutinee, h.temp) {
-                (Some(what), _) => GuardLife::Scrutinee(what),
-                (None, true) => GuardLife::Temporary,
-                (None, false) => GuardLife::Bound,
-            },
+            life: Self::life(h, super::discover::Edition::E2024),
             ..Held::new(LockKey::named(lock), h.lock.mode, Site::unknown())
         };
         lock_graph::held_label(&held.lock, &held)
