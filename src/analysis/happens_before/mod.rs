@@ -19,8 +19,9 @@ mod steps;
 mod vector_clock;
 
 pub use clock_walk::Edges;
-pub use race::{data_races, race_finding, races, Access, Race};
-pub use steps::{relevant_steps, step, trace_steps, MAX_STEPS};
+pub(crate) use race::data_races;
+pub use race::{races, Access, Race};
+pub(crate) use steps::{relevant_steps, trace_steps};
 pub use vector_clock::{Epoch, VectorClock};
 
 use crate::event::{AgentId, Trace};
