@@ -78,8 +78,10 @@ fn bench(c: &mut Criterion) {
     for (name, facts) in [("ordered", &ordered), ("random", &random)] {
         let a = analyze(facts);
         let kept = a.cycles.iter().filter(|c| c.is_kept()).count();
+        // One finding per strongly connected group with a kept cycle.
+        let inversions = a.findings.len();
         eprintln!(
-            "{name}: {} locks, {} edges, {} cyclic components (largest {}), {} cycles ({kept} kept), {} steps, truncated: {}",
+            "{name}: {} locks, {} edges, {} cyclic components (largest {}), {} cycles ({kept} kept, {inversions} findings), {} steps, truncated: {}",
             a.stats.locks,
             a.stats.edges,
             a.stats.components,
