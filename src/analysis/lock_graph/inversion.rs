@@ -7,6 +7,8 @@
 //! told in the trace), listing where every other edge of a kept cycle was
 //! drawn.
 
+use std::collections::HashSet;
+
 use super::facts::Acquisition;
 use super::graph::{Instance, LockGraph};
 use super::relock::path_locations;
@@ -24,6 +26,11 @@ pub(crate) struct KeptCycle<'a> {
 
 /// Other cycles named in a group's note, at most.
 const CYCLES_NAMED: usize = 5;
+/// Locks of a group named in its message, at most.
+const LOCKS_NAMED: usize = 8;
+/// Edges of a group whose places are listed, at most: past that a reader
+/// needs the order, not every place.
+const EDGES_LISTED: usize = 64;
 
 /// One finding per strongly connected group of the kept cycles, in the
 /// order the search found them (shortest first, so each group's first is
@@ -50,31 +57,41 @@ fn group_finding(graph: &LockGraph, members: &[&KeptCycle]) -> Finding {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     // Every lock of the group's kept cycles, as a reader meets them.
     let mut all: Vec<u32> = Vec::new();
+    let mut in_all = vec![false; graph.lock_count()];
     for cycle in members {
         for &e in cycle.edges {
             let from = graph.edges[e as usize].from;
-            if !all.contains(&from) {
+            if !std::mem::replace(&mut in_all[from as usize], true) {
                 all.push(from);
             }
         }
     }
-    let all_names: Vec<String> = all.iter().map(|&l| graph.lock(l).to_string()).collect();
-    let all_names: Vec<&str> = all_names.iter().map(String::as_str).collect();
+    // A group of hundreds of locks is named by its first few.
+    let named: Vec<String> = all
+        .iter()
+        .take(LOCKS_NAMED)
+        .map(|&l| graph.lock(l).to_string())
+        .collect();
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    let among = if all.len() > LOCKS_NAMED {
+        format!("{} locks: {}, ...", all.len(), named.join(", "))
+    } else {
+        quoted_list(&named)
+    };
     let mut message = cycle_message(&names);
     if members.len() > 1 {
         message.push_str(&format!(
-            " (the shortest of {} cycles among {})",
-            members.len(),
-            quoted_list(&all_names)
+            " (the shortest of {} cycles among {among})",
+            members.len()
         ));
     }
     let mut finding = Finding::new(Kind::LockOrderInversion, message);
     let mut held_steps = Vec::new();
     let mut wait_steps = Vec::new();
-    let mut told_edges: Vec<u32> = Vec::new();
+    let mut told_edges: HashSet<u32> = HashSet::new();
     for (&edge, &instance) in edges.iter().zip(&instances) {
         finding = edge_locations(finding, graph, instance);
-        told_edges.push(edge);
+        told_edges.insert(edge);
         let fact = &graph.facts[instance.acquisition];
         let held = &fact.held[instance.held];
         let agent = who(&fact.agent);
@@ -98,17 +115,36 @@ fn group_finding(graph: &LockGraph, members: &[&KeptCycle]) -> Finding {
     }
     // Where each other edge of the group was drawn: each must go for the
     // group to be free of deadlock.
+    let mut untold = 0;
     for cycle in &members[1..] {
         for (&edge, &instance) in cycle.edges.iter().zip(cycle.instances) {
-            if !told_edges.contains(&edge) {
-                told_edges.push(edge);
-                finding = edge_locations(finding, graph, instance);
+            if told_edges.insert(edge) {
+                if told_edges.len() <= EDGES_LISTED {
+                    finding = edge_locations(finding, graph, instance);
+                } else {
+                    untold += 1;
+                }
             }
         }
     }
+    let help = if all.len() > LOCKS_NAMED {
+        format!(
+            "pick one global order for these {} locks and take them in that order everywhere, \
+             or take them together under one lock",
+            all.len()
+        )
+    } else {
+        cycle_help(&named)
+    };
     finding = finding
         .with_trace(held_steps.into_iter().chain(wait_steps).collect())
-        .with_help(cycle_help(&all_names));
+        .with_help(help);
+    if untold > 0 {
+        finding = finding.with_note(format!(
+            "the group has {} more lock-order edges than the {EDGES_LISTED} listed",
+            untold
+        ));
+    }
     for note in headline.notes {
         finding = finding.with_note(note.clone());
     }
