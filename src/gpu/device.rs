@@ -6,12 +6,11 @@
 //! Nothing runs on a GPU and nothing here blocks: every call is recorded as
 //! an [`Op`] of the calling host thread, in the order the host threads made
 //! them, and a `Gpu` step of that thread in the execution's trace. When the
-//! execution ends, [`findings`] replays its trace through the stream
-//! [`Checker`]: the GPU calls as they are, and the host threads'
-//! synchronization (spawn and join, locks, condvars, barriers, channels,
-//! release/acquire atomics, counted resources) as the checker's thread and
-//! lock ops, so that a lock that orders two host threads orders their GPU
-//! calls too.
+//! execution ends, the stream replay (`analysis::streams`) checks the calls
+//! with the host threads' happens-before order: whatever orders two host
+//! threads (a lock, a join, a channel, a release/acquire pair) orders their
+//! GPU calls too, and what does not order them (two read guards, a
+//! `Relaxed` flag) leaves their GPU calls unordered.
 //!
 //! Under loom, a GPU call is a point where another host thread may run (as a
 //! call into a driver that serializes its callers would be): the order in
@@ -34,43 +33,21 @@
 //! assert_eq!(report.findings()[0].kind, Kind::StreamRace);
 //! ```
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use super::op::{
-    BufferId, DefaultStream, EventId, LabelId, LockId, Op, OpKind, Setup, Space, StreamId,
+use crate::analysis::streams::{
+    BufferId, DefaultStream, EventId, Interner, LabelId, Op, OpKind, Recorded, Setup, Space,
+    StreamId,
 };
-use super::Checker;
-use crate::event::{Action, AgentId, MemoryOrder, ObjectId, Site, Trace};
-use crate::finding::Finding;
+use crate::event::{Action, Site};
 use crate::runtime::engine::Engine;
 use crate::runtime::execution::{self, Execution};
 
-/// The GPU calls of one execution, and the names and streams they refer to.
-#[derive(Default)]
-pub(crate) struct Recorded {
-    /// Set by the first [`Device`]: the default stream's mode, the streams
-    /// created so far, and the names of buffers, events and kernels.
-    setup: Option<Setup>,
-    ops: Vec<Op>,
-    /// Per buffer: the stream it was allocated on, for [`Buffer::free`].
-    homes: HashMap<BufferId, Option<StreamId>>,
-}
-
+/// How the recorder names things and words its steps.
 impl Recorded {
-    /// Whether the execution made any GPU call.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.ops.is_empty()
-    }
-
-    fn setup(&mut self) -> &mut Setup {
-        self.setup
-            .get_or_insert_with(|| Setup::new(DefaultStream::Legacy))
-    }
-
     /// A name not used yet by another object of the same table: `x`, `x#2`, ...
-    fn unique(table: &super::op::Interner, name: &str) -> String {
+    fn unique(table: &Interner, name: &str) -> String {
         if table.get(name).is_none() {
             return name.to_string();
         }
@@ -799,297 +776,4 @@ impl Event {
         });
         true
     }
-}
-
-/// How a synchronization object of the host appears to the checker: a lock
-/// per object (or per message, barrier generation), and what its acquire
-/// and release steps say in an interleaving.
-struct HostSync {
-    ids: HashMap<(ObjectId, u64), LockId>,
-    texts: HashMap<String, String>,
-    /// Per agent: atomics read with a relaxed load, acquired by a later
-    /// acquire fence.
-    relaxed_reads: HashMap<AgentId, HashSet<ObjectId>>,
-    /// Agents that have made a release fence: their relaxed stores publish.
-    fenced: HashSet<AgentId>,
-}
-
-/// A key for the single total order of SeqCst fences.
-const SEQ_CST: (ObjectId, u64) = (ObjectId(u32::MAX), 0);
-
-impl HostSync {
-    /// The lock standing for `key`; `texts` gives its acquire and release
-    /// steps' wording the first time.
-    fn lock(
-        &mut self,
-        setup: &mut Setup,
-        key: (ObjectId, u64),
-        texts: impl FnOnce() -> (String, String),
-    ) -> LockId {
-        if let Some(&id) = self.ids.get(&key) {
-            return id;
-        }
-        let internal = format!("#{}:{}", key.0 .0, key.1);
-        let id = setup.names.lock(&internal);
-        self.ids.insert(key, id);
-        let (acquire, release) = texts();
-        self.texts.insert(format!("lock `{internal}`"), acquire);
-        self.texts.insert(format!("unlock `{internal}`"), release);
-        id
-    }
-}
-
-/// The ops that stand for one host event (empty for most).
-fn host_ops(
-    trace: &Trace,
-    event: &crate::event::Event,
-    setup: &mut Setup,
-    sync: &mut HostSync,
-) -> Vec<OpKind> {
-    let agent = event.agent;
-    let name = |id: ObjectId| trace.object_name(id);
-    // The acquire (`Lock`) or release (`Unlock`) of the lock standing for `key`.
-    let mut edge = |sync: &mut HostSync, key: (ObjectId, u64), release: bool, texts: [&str; 2]| {
-        let lock = sync.lock(setup, key, || {
-            let n = name(key.0);
-            (format!("{} `{n}`", texts[0]), format!("{} `{n}`", texts[1]))
-        });
-        if release {
-            OpKind::Unlock { lock }
-        } else {
-            OpKind::Lock { lock }
-        }
-    };
-    const LOCK: [&str; 2] = ["lock", "unlock"];
-    const ATOMIC: [&str; 2] = ["acquire", "release"];
-    match event.action {
-        Action::Spawn { child } => vec![OpKind::ThreadSpawn { child: child.0 }],
-        Action::Join { child } => vec![OpKind::ThreadJoin { child: child.0 }],
-        Action::LockAcquire { lock, .. } => vec![edge(sync, (lock, 0), false, LOCK)],
-        Action::LockRelease { lock, .. } | Action::CondvarWait { mutex: lock, .. } => {
-            vec![edge(sync, (lock, 0), true, LOCK)]
-        }
-        Action::CondvarNotify { condvar, .. } | Action::CondvarWake { condvar, .. } => {
-            let notify = matches!(event.action, Action::CondvarNotify { .. });
-            vec![edge(sync, (condvar, 0), notify, ["wake from", "notify"])]
-        }
-        Action::BarrierArrive {
-            barrier,
-            generation,
-        }
-        | Action::BarrierDepart {
-            barrier,
-            generation,
-        } => {
-            let arrive = matches!(event.action, Action::BarrierArrive { .. });
-            vec![edge(
-                sync,
-                (barrier, generation),
-                arrive,
-                ["leave", "arrive at"],
-            )]
-        }
-        Action::Send { channel, message } | Action::Receive { channel, message } => {
-            let send = matches!(event.action, Action::Send { .. });
-            vec![edge(
-                sync,
-                (channel, message),
-                send,
-                ["receive on", "send on"],
-            )]
-        }
-        Action::ResourceAcquire { resource, .. } | Action::ResourceRelease { resource, .. } => {
-            let release = matches!(event.action, Action::ResourceRelease { .. });
-            vec![edge(
-                sync,
-                (resource, 0),
-                release,
-                ["take from", "give back to"],
-            )]
-        }
-        Action::AtomicLoad { atomic, order, .. }
-        | Action::AtomicStore { atomic, order, .. }
-        | Action::AtomicRmw { atomic, order } => {
-            let reads = !matches!(event.action, Action::AtomicStore { .. });
-            let writes = !matches!(event.action, Action::AtomicLoad { .. });
-            let mut ops = Vec::new();
-            if reads {
-                if order.acquires() {
-                    ops.push(edge(sync, (atomic, 0), false, ATOMIC));
-                } else {
-                    sync.relaxed_reads.entry(agent).or_default().insert(atomic);
-                }
-            }
-            if writes && (order.releases() || sync.fenced.contains(&agent)) {
-                ops.push(edge(sync, (atomic, 0), true, ATOMIC));
-            }
-            ops
-        }
-        Action::Fence { order } => {
-            let mut ops = Vec::new();
-            if order.acquires() {
-                let mut read: Vec<ObjectId> = sync
-                    .relaxed_reads
-                    .get(&agent)
-                    .map(|r| r.iter().copied().collect())
-                    .unwrap_or_default();
-                read.sort();
-                for atomic in read {
-                    ops.push(edge(sync, (atomic, 0), false, ATOMIC));
-                }
-            }
-            if order == MemoryOrder::SeqCst {
-                let lock = sync.lock(setup, SEQ_CST, || {
-                    ("fence (SeqCst)".into(), "fence (SeqCst)".into())
-                });
-                ops.push(OpKind::Lock { lock });
-                ops.push(OpKind::Unlock { lock });
-            }
-            if order.releases() {
-                sync.fenced.insert(agent);
-            }
-            ops
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// The stream races and uses after free of one execution: its trace
-/// replayed through the stream checker, GPU calls and host synchronization
-/// in the order they happened. Empty when the execution made no GPU call.
-pub(crate) fn findings(trace: &Trace, gpu: &Recorded) -> Vec<Finding> {
-    let Some(setup) = &gpu.setup else {
-        return Vec::new();
-    };
-    if gpu.ops.is_empty() {
-        return Vec::new();
-    }
-    let mut checker = Checker::new(setup.clone());
-    let mut sync = HostSync {
-        ids: HashMap::new(),
-        texts: HashMap::new(),
-        relaxed_reads: HashMap::new(),
-        fenced: HashSet::new(),
-    };
-    // A channel's receive can be recorded before its send: the sender
-    // records once it has left the channel's lock, and loom may run the
-    // receiver in between (nothing of the sender's happens there). Such a
-    // send is replayed where its receive is, and skipped where it is.
-    let mut sends: HashMap<(ObjectId, u64), usize> = HashMap::new();
-    for (i, event) in trace.events.iter().enumerate() {
-        if let Action::Send { channel, message } = event.action {
-            sends.insert((channel, message), i);
-        }
-    }
-    let mut early: HashSet<usize> = HashSet::new();
-    // The ops the checker accepted, in order: a finding's `ops[i]` indexes them.
-    let mut fed: Vec<Op> = Vec::new();
-    for (i, event) in trace.events.iter().enumerate() {
-        if early.contains(&i) {
-            continue;
-        }
-        let mut events = vec![event];
-        if let Action::Receive { channel, message } = event.action {
-            if let Some(&send) = sends.get(&(channel, message)).filter(|&&s| s > i) {
-                early.insert(send);
-                events.insert(0, &trace.events[send]);
-            }
-        }
-        for event in events {
-            feed(trace, event, gpu, &mut checker, &mut sync, &mut fed);
-        }
-    }
-    let mut found = checker.findings(Some(&fed));
-    for finding in &mut found {
-        plain_references(finding, &fed, &sync.texts);
-    }
-    found
-}
-
-/// Steps the checker through the ops that stand for one event of the trace.
-fn feed(
-    trace: &Trace,
-    event: &crate::event::Event,
-    gpu: &Recorded,
-    checker: &mut Checker,
-    sync: &mut HostSync,
-    fed: &mut Vec<Op>,
-) {
-    let ops = match &event.action {
-        Action::Gpu { op, .. } => gpu.ops.get(*op as usize).cloned().into_iter().collect(),
-        _ => host_ops(trace, event, checker.setup_mut(), sync)
-            .into_iter()
-            .map(|kind| Op {
-                thread: event.agent.0,
-                kind,
-                site: Some(event.site.clone()),
-                origin: None,
-            })
-            .collect::<Vec<_>>(),
-    };
-    for op in ops {
-        // An op the checker rejects (it cannot come from this API) is left
-        // out, so that indices stay those of the accepted ops.
-        if checker.step(&op).is_ok() {
-            fed.push(op);
-        }
-    }
-}
-
-/// Rewrites a finding for a program rather than a trace: `ops[3], file:12`
-/// becomes `line 12` (the op's index means nothing to the program's
-/// author), and the host synchronization's steps say what the program did.
-fn plain_references(finding: &mut Finding, ops: &[Op], texts: &HashMap<String, String>) {
-    finding.message = by_line(&finding.message, ops);
-    if let Some(help) = &mut finding.help {
-        *help = by_line(help, ops);
-    }
-    for note in &mut finding.notes {
-        *note = by_line(note, ops);
-    }
-    for location in &mut finding.locations {
-        location.label = by_line(&location.label, ops);
-    }
-    if let Some(steps) = &mut finding.trace {
-        for step in steps {
-            if let Some(text) = texts.get(&step.action) {
-                step.action = text.clone();
-            }
-        }
-    }
-}
-
-/// `text` with each `ops[i]` (and the `, file:line` after it) replaced by
-/// the op's line.
-fn by_line(text: &str, ops: &[Op]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("ops[") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 4..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        let site = after[..digits]
-            .parse::<usize>()
-            .ok()
-            .filter(|_| after[digits..].starts_with(']'))
-            .and_then(|i| ops.get(i))
-            .and_then(|op| op.site.as_ref());
-        match site {
-            Some(site) => {
-                let mut tail = &after[digits + 1..];
-                let place = format!(", {}:{}", site.file, site.line);
-                if let Some(stripped) = tail.strip_prefix(place.as_str()) {
-                    tail = stripped;
-                }
-                out.push_str(&format!("line {}", site.line));
-                rest = tail;
-            }
-            None => {
-                out.push_str("ops[");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
