@@ -425,6 +425,11 @@ impl GpuTrace {
             m.key = decode_key(m.key.as_bytes(), m.key_start)?;
         }
         for (i, m) in members.iter().enumerate() {
+            // Every value is JSON, also those that are ignored.
+            if let Some(text) = &m.text {
+                serde_json::from_str::<serde::de::IgnoredAny>(text)
+                    .map_err(|e| json_error(&e, text, m.value_start))?;
+            }
             if let Some(first) = members[..i].iter().position(|f| f.key == m.key) {
                 return Err(duplicate_key(
                     "the trace",
@@ -1017,5 +1022,57 @@ mod tests {
             "{}",
             findings[0].message
         );
+    }
+
+    /// Edits a valid trace: deletes, inserts a JSON-significant byte, or
+    /// repeats a slice (a key written twice, an op twice).
+    fn edited(base: &str, edits: &[(usize, u8, usize)]) -> String {
+        const BYTES: &[u8] = b"{}[],:\" 0-1aeu\\\n";
+        let mut bytes = base.as_bytes().to_vec();
+        for &(at, what, n) in edits {
+            let at = at % (bytes.len() + 1);
+            match what % 3 {
+                0 => {
+                    let end = (at + n % 8).min(bytes.len());
+                    bytes.drain(at..end);
+                }
+                1 => bytes.insert(at, BYTES[n % BYTES.len()]),
+                _ => {
+                    let end = (at + n % 40).min(bytes.len());
+                    let slice = bytes[at..end].to_vec();
+                    bytes.splice(at..at, slice);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// No panic, and no trace accepted unless all of it was read: what
+        /// the reader accepts, serde_json reads as the same number of ops;
+        /// what serde_json rejects, the reader rejects.
+        #[test]
+        fn an_edited_trace_is_read_whole_or_refused(
+            edits in proptest::collection::vec((0usize..400, 0u8..3, 0usize..64), 1..4)
+        ) {
+            let text = edited(SMALL, &edits);
+            let result = parse("t.json", text.clone()).and_then(|t| {
+                let mut checker = Checker::new(t.setup.clone());
+                t.check(&mut checker)
+            });
+            let reference: Result<Value, _> = serde_json::from_str(&text);
+            match (&result, &reference) {
+                (Ok(read), Ok(doc)) => {
+                    let ops = doc["ops"].as_array().map(Vec::len);
+                    proptest::prop_assert_eq!(Some(read.ops), ops, "{}", text);
+                }
+                (Ok(_), Err(e)) => {
+                    proptest::prop_assert!(false, "accepted what serde_json rejects ({}): {}", e, text);
+                }
+                (Err(_), _) => {}
+            }
+        }
     }
 }
