@@ -23,6 +23,7 @@
 //! ```
 
 mod device;
+mod recorder;
 
 pub use crate::analysis::streams::{
     check, Access, AccessKind, BufferId, Checker, DefaultStream, EventId, Hazard, HazardKind,
