@@ -354,9 +354,19 @@ fn a_long_trace_names_the_ops_of_a_race_far_apart() {
 }
 
 #[test]
-fn a_directory_is_refused_as_not_a_regular_file() {
+fn a_directory_or_a_fifo_is_refused_as_not_a_regular_file() {
     let out = interlock(&["gpu", "fixtures/gpu"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("not a regular file"), "{stderr}");
+    // A FIFO would block the reader until something writes to it.
+    let fifo = std::env::temp_dir().join(format!("interlock-gpu-fifo-{}.json", std::process::id()));
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = interlock(&["gpu", fifo.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&fifo);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
 }
