@@ -323,13 +323,13 @@ impl Checker {
     /// agents, such as another host thread's at an earlier point): the
     /// ordering between host threads that a front end found itself (the
     /// runtime's replay takes it from happens-before).
-    pub fn learn(&mut self, thread: u32, clock: &VectorClock) {
+    pub(crate) fn learn(&mut self, thread: u32, clock: &VectorClock) {
         let host = self.host(thread);
         self.clocks[host as usize].join(clock);
     }
 
     /// The current clock of host thread `thread`, when it has issued an op.
-    pub fn host_clock(&self, thread: u32) -> Option<&VectorClock> {
+    pub(crate) fn host_clock(&self, thread: u32) -> Option<&VectorClock> {
         let host = self.hosts.get(&thread)?;
         self.clocks.get(*host as usize)
     }

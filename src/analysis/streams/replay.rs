@@ -179,3 +179,96 @@ fn by_line(text: &str, ops: &[Op]) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::streams::{DefaultStream, OpKind, Setup, Space};
+    use crate::event::{LockMode, ObjectKind, Site};
+    use crate::finding::Kind;
+
+    /// A loader thread fills a pinned buffer on its stream, synchronizes and
+    /// releases a lock in `mode`; the main thread takes it in `mode` and
+    /// reads the buffer on the host.
+    fn handed_over(mode: LockMode) -> Vec<Finding> {
+        let mut trace = Trace::new();
+        let main = trace.thread("main");
+        let loader = trace.thread("loader");
+        let lock = trace.object(ObjectKind::RwLock, "settings", Site::new("r.rs", 1, 1));
+        let mut setup = Setup::new(DefaultStream::Legacy);
+        let side = setup.stream(1, false);
+        let x = setup.names.buffer("x");
+        let fill = setup.names.label("fill");
+        let mut gpu = Recorded {
+            setup: Some(setup),
+            ..Recorded::default()
+        };
+        let mut call = |trace: &mut Trace, agent: AgentId, kind: OpKind, line: u32| {
+            let site = Site::new("r.rs", line, 1);
+            let op = gpu.ops.len() as u32;
+            gpu.ops.push(Op {
+                thread: agent.0,
+                kind,
+                site: Some(site.clone()),
+                origin: None,
+            });
+            let call = String::new();
+            trace.push(agent, Action::Gpu { op, call }, site);
+        };
+        let at = |line| Site::new("r.rs", line, 1);
+        call(
+            &mut trace,
+            main,
+            OpKind::Alloc {
+                buffer: x,
+                space: Space::Pinned,
+                stream: None,
+            },
+            2,
+        );
+        trace.push(main, Action::Spawn { child: loader }, at(3));
+        trace.push(loader, Action::LockAcquire { lock, mode }, at(4));
+        let writes = vec![x];
+        let kernel = OpKind::Kernel {
+            stream: side,
+            name: fill,
+            reads: vec![],
+            writes,
+        };
+        call(&mut trace, loader, kernel, 5);
+        call(&mut trace, loader, OpKind::StreamSync { stream: side }, 6);
+        trace.push(loader, Action::LockRelease { lock, mode }, at(7));
+        trace.push(main, Action::LockAcquire { lock, mode }, at(8));
+        call(&mut trace, main, OpKind::HostRead { buffer: x }, 9);
+        replay(&trace, &gpu)
+    }
+
+    #[test]
+    fn a_write_lock_hands_a_synchronize_over_and_a_read_lock_does_not() {
+        assert!(handed_over(LockMode::Exclusive).is_empty());
+        let found = handed_over(LockMode::Shared);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, Kind::StreamRace);
+        let lines: Vec<u32> = found[0].locations.iter().map(|l| l.line).collect();
+        assert_eq!(lines, [5, 9]);
+        assert!(
+            found[0].message.contains("(line 5)"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn history_answers_with_the_last_entry_at_or_before_a_segment() {
+        let mut known = Known::default();
+        let clock = |t: u32| VectorClock::from_ticks(vec![t]);
+        known.record(1, 2, &clock(10));
+        known.record(1, 2, &clock(11));
+        known.record(1, 5, &clock(20));
+        assert!(known.at(1, 1).is_none());
+        assert_eq!(known.at(1, 2), Some(&clock(11)));
+        assert_eq!(known.at(1, 4), Some(&clock(11)));
+        assert_eq!(known.at(1, 9), Some(&clock(20)));
+        assert!(known.at(2, 9).is_none());
+    }
+}
