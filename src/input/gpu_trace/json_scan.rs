@@ -55,7 +55,16 @@ pub(super) enum ScanError {
         at: Pos,
         expected: String,
     },
+    /// A value to be copied (one op, a top-level member) that starts at
+    /// `at` runs past [`MAX_VALUE`] bytes.
+    TooLong {
+        at: Pos,
+    },
 }
+
+/// The most bytes one copied value may have: an op is a few hundred bytes,
+/// and a value that never ends must not take all memory.
+pub(super) const MAX_VALUE: usize = 16 << 20;
 
 impl From<io::Error> for ScanError {
     fn from(e: io::Error) -> Self {
@@ -182,11 +191,19 @@ impl<R: BufRead> Scanner<R> {
     /// it otherwise, in constant memory).
     pub fn value(&mut self, mut into: Option<&mut Vec<u8>>) -> Result<(), ScanError> {
         self.skip_ws()?;
+        let start = self.pos;
         let mut depth = 0usize;
         loop {
+            if into.as_ref().is_some_and(|out| out.len() > MAX_VALUE) {
+                return Err(ScanError::TooLong { at: start });
+            }
             match self.peek()? {
                 None => return Err(self.expected("a value (the text ends here)")),
-                Some(b'"') => self.string(&mut into)?,
+                Some(b'"') => self.string(&mut into).map_err(|e| match e {
+                    // Said of the whole value, not of the string in it.
+                    ScanError::TooLong { .. } => ScanError::TooLong { at: start },
+                    other => other,
+                })?,
                 Some(b'{' | b'[') => {
                     depth += 1;
                     self.bump(&mut into)?;
@@ -227,8 +244,12 @@ impl<R: BufRead> Scanner<R> {
         if self.peek()? != Some(b'"') {
             return Err(self.expected("a string"));
         }
+        let start = self.pos;
         self.bump(into)?;
         loop {
+            if into.as_ref().is_some_and(|out| out.len() > MAX_VALUE) {
+                return Err(ScanError::TooLong { at: start });
+            }
             match self.bump(into)? {
                 None => return Err(self.expected("the end of the string (`\"`)")),
                 Some(b'\\') => {
@@ -421,6 +442,14 @@ mod tests {
         }
         let mut s = Scanner::new(&b"[1, 2"[..]).unwrap();
         assert!(matches!(s.value(None), Err(ScanError::Syntax { .. })));
+        let long = format!("[\"{}\"]", "x".repeat(MAX_VALUE + 1));
+        let mut s = Scanner::new(long.as_bytes()).unwrap();
+        assert!(matches!(
+            s.value(Some(&mut Vec::new())),
+            Err(ScanError::TooLong { at }) if at.offset == 0
+        ));
+        let mut s = Scanner::new(long.as_bytes()).unwrap();
+        assert!(s.value(None).is_ok(), "skipping costs no memory");
     }
 
     #[test]

@@ -215,6 +215,17 @@ fn scan_error(e: ScanError) -> Fail {
             at.offset..at.offset + 1,
             "here",
         )),
+        ScanError::TooLong { at } => Box::new(
+            Located::new(
+                format!(
+                    "a value longer than {} MiB starts here (an op, or a top-level member)",
+                    json_scan::MAX_VALUE >> 20
+                ),
+                at.offset..at.offset + 1,
+                "here",
+            )
+            .help("an op is a small object; is a bracket or a quote missing?"),
+        ),
     }
 }
 
