@@ -771,6 +771,7 @@ impl Explainer<'_> {
             OpKind::ThreadJoin { child } => format!("join host thread {child}"),
             OpKind::Lock { lock } => format!("lock `{}`", names.lock_name(*lock)),
             OpKind::Unlock { lock } => format!("unlock `{}`", names.lock_name(*lock)),
+            OpKind::HostStep { step } => names.label_name(*step).to_string(),
         }
     }
 }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::checker::Checker;
-use super::ops::Op;
+use super::ops::{Op, OpKind};
 use super::recorded::Recorded;
 use crate::analysis::happens_before::{HappensBefore, VectorClock};
 use crate::event::{Action, AgentId, ObjectId, Trace};
@@ -38,6 +38,24 @@ pub(crate) fn replay(trace: &Trace, gpu: &Recorded) -> Vec<Finding> {
     // The ops the checker accepted, in order: a finding's `ops[i]` indexes them.
     let mut fed: Vec<Op> = Vec::new();
     for (i, event) in trace.events.iter().enumerate() {
+        if orders_threads(&event.action) {
+            // Only shown in interleavings (the order is happens-before's);
+            // its index keeps the ops' indices those of `fed`.
+            let step = checker
+                .setup_mut()
+                .names
+                .label(&trace.describe(&event.action));
+            let op = Op {
+                thread: event.agent.0,
+                kind: OpKind::HostStep { step },
+                site: Some(event.site.clone()),
+                origin: None,
+            };
+            if checker.step(&op).is_ok() {
+                fed.push(op);
+            }
+            continue;
+        }
         let Action::Gpu { op, .. } = event.action else {
             continue;
         };
@@ -64,6 +82,31 @@ pub(crate) fn replay(trace: &Trace, gpu: &Recorded) -> Vec<Finding> {
         plain_references(finding, &fed);
     }
     found
+}
+
+/// Whether an action is synchronization between host threads (what a
+/// reader of an interleaving wants to see next to the GPU calls).
+fn orders_threads(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Spawn { .. }
+            | Action::Join { .. }
+            | Action::LockAcquire { .. }
+            | Action::LockRelease { .. }
+            | Action::CondvarWait { .. }
+            | Action::CondvarWake { .. }
+            | Action::CondvarNotify { .. }
+            | Action::BarrierArrive { .. }
+            | Action::BarrierDepart { .. }
+            | Action::Send { .. }
+            | Action::Receive { .. }
+            | Action::AtomicLoad { .. }
+            | Action::AtomicStore { .. }
+            | Action::AtomicRmw { .. }
+            | Action::Fence { .. }
+            | Action::ResourceAcquire { .. }
+            | Action::ResourceRelease { .. }
+    )
 }
 
 /// What each host thread knew of the GPU, by happens-before segment: the
