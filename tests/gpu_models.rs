@@ -562,6 +562,14 @@ fn read_guards_of_one_rwlock_do_not_order_a_synchronize_before_a_host_read() {
     assert_kinds(&report, &[Kind::StreamRace]);
     assert_found_at(&report, Kind::StreamRace, marker("readers_fill"));
     assert_found_at(&report, Kind::StreamRace, marker("readers_read"));
+    // The interleaving shows the relaxed load the reader trusted.
+    let steps: Vec<&str> = report.findings()[0]
+        .trace
+        .iter()
+        .flatten()
+        .map(|s| s.action.as_str())
+        .collect();
+    assert!(steps.iter().any(|s| s.contains("(Relaxed)")), "{steps:?}");
 }
 
 #[test]
