@@ -258,3 +258,115 @@ fn a_missing_file_or_bad_arguments_exit_2() {
     assert!(help.contains("--lenient"), "{help}");
     assert!(help.contains("stream_wait_event"), "{help}");
 }
+
+#[test]
+fn a_key_written_twice_is_an_error_not_the_last_value() {
+    // Two streams writing one buffer race; a second `"stream"` in the second
+    // op would make both ops run on stream 1 and the race disappear.
+    let racy = r#"{"version": 1, "streams": [{"id": 1}, {"id": 2}], "ops": [
+  {"op": "kernel", "stream": 1, "name": "a", "writes": ["x"]},
+  {"op": "kernel", "stream": 2, "name": "b", "writes": ["x"], "stream": 1}
+]}"#;
+    let (code, stderr) = stderr_of(racy);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".json:3:63: duplicate key `stream` in ops[1]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("already given on line 3"), "{stderr}");
+    // A second `ops` would empty the trace.
+    let emptied = r#"{"version": 1, "streams": [{"id": 1}], "ops": [
+  {"op": "kernel", "stream": 1, "name": "a", "writes": ["x"]},
+  {"op": "kernel", "stream": 0, "name": "b", "reads": ["x"]}
+],
+"ops": []}"#;
+    let (code, stderr) = stderr_of(emptied);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".json:5:1: duplicate key `ops` in the trace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let text = std::fs::read_to_string("fixtures/gpu/missing-event.json").unwrap();
+    let path = temp_trace(&format!("\u{feff}{text}"));
+    let (code, r) = json_of(&["gpu", path.to_str().unwrap(), "--format", "json"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 1);
+    assert_eq!(r["findings"][0]["kind"], "stream-race");
+    let (plain, _) = json_of(&["gpu", "fixtures/gpu/missing-event.json", "--format", "json"]);
+    assert_eq!(plain, 1);
+}
+
+#[test]
+fn the_example_in_the_help_is_a_trace_that_parses() {
+    let out = interlock(&["gpu", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    let start = help.find("  {\n").expect("an example in the help");
+    let end = start + help[start..].find("\n  }\n").expect("its end") + 4;
+    let path = temp_trace(&help[start..end]);
+    let (code, r) = json_of(&["gpu", path.to_str().unwrap(), "--format", "json"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 1, "the example shows a race");
+    assert_eq!(r["ops"], 3);
+    assert_eq!(r["findings"][0]["kind"], "stream-race");
+}
+
+#[test]
+fn a_long_trace_names_the_ops_of_a_race_far_apart() {
+    // The racing write comes first and the read after thousands of ops: the
+    // checker keeps no op, and the report reads back the two it names.
+    let mut ops =
+        vec![r#"{"op": "kernel", "stream": 1, "name": "fill", "writes": ["x"]}"#.to_string()];
+    for i in 0..5000 {
+        ops.push(format!(
+            r#"{{"op": "kernel", "stream": 0, "name": "k{}", "writes": ["y{i}"]}}"#,
+            i % 7
+        ));
+    }
+    ops.push(r#"{"op": "host_read", "buffer": "x", "line": 77}"#.to_string());
+    let text = format!(
+        "{{\"version\": 1, \"streams\": [{{\"id\": 1, \"blocking\": false}}], \"ops\": [\n{}\n]}}",
+        ops.join(",\n")
+    );
+    let path = temp_trace(&text);
+    let (code, r) = json_of(&["gpu", path.to_str().unwrap(), "--format", "json"]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 1);
+    assert_eq!(r["ops"], 5002);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{r}");
+    let f = &findings[0];
+    assert_eq!(
+        f["message"],
+        "stream race on `x`: kernel `fill` on stream 1 writes it (ops[0]) and the host reads \
+         it (ops[5001], line 77), and nothing orders the two"
+    );
+    let lines: Vec<u64> = f["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 5003], "the ops' places in the trace");
+}
+
+#[test]
+fn a_directory_or_a_fifo_is_refused_as_not_a_regular_file() {
+    let out = interlock(&["gpu", "fixtures/gpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    // A FIFO would block the reader until something writes to it.
+    let fifo = std::env::temp_dir().join(format!("interlock-gpu-fifo-{}.json", std::process::id()));
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = interlock(&["gpu", fifo.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&fifo);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}

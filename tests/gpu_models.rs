@@ -4,7 +4,7 @@
 
 use interlock::gpu::{Device, Space};
 use interlock::sync::atomic::{AtomicBool, Ordering};
-use interlock::sync::{mpsc, Arc, Barrier, Mutex};
+use interlock::sync::{mpsc, Arc, Barrier, Mutex, RwLock};
 use interlock::{thread, Builder, Engine, Kind, Report};
 
 mod model_checks;
@@ -515,6 +515,66 @@ fn a_release_store_hands_the_synchronized_result_to_another_thread() {
     let relaxed = run(Ordering::Relaxed);
     assert_kinds(&relaxed, &[Kind::StreamRace]);
     assert_found_at(&relaxed, Kind::StreamRace, marker("flag_read"));
+}
+
+/// Two threads under read guards of one `RwLock`: the loader fills a
+/// pinned buffer and synchronizes, the reader reads it on the host once it
+/// sees a flag. Read guards order nothing among themselves, so only the
+/// flag's memory order can hand the synchronize over.
+fn two_readers(flag: Ordering) -> Report {
+    Builder::new().check(move || {
+        let device = Device::new();
+        let staging = device.alloc("staging", Space::Pinned);
+        let settings = Arc::new(RwLock::new(16usize));
+        let staged = Arc::new(AtomicBool::new(false));
+        let (d, s, cfg, done) = (
+            device.clone(),
+            staging.clone(),
+            settings.clone(),
+            staged.clone(),
+        );
+        let loader = thread::spawn(move || {
+            let batch = cfg.read().unwrap();
+            let stream = d.stream(false);
+            stream.launch("fill").writes(&s); // readers_fill
+            stream.synchronize();
+            let filled = *batch > 0;
+            drop(batch);
+            done.store(filled, flag);
+        });
+        let load = if flag == Ordering::Relaxed {
+            Ordering::Relaxed
+        } else {
+            Ordering::Acquire
+        };
+        if staged.load(load) {
+            let batch = settings.read().unwrap();
+            staging.host_read(); // readers_read
+            drop(batch);
+        }
+        loader.join().unwrap();
+    })
+}
+
+#[test]
+fn read_guards_of_one_rwlock_do_not_order_a_synchronize_before_a_host_read() {
+    let report = two_readers(Ordering::Relaxed);
+    assert_kinds(&report, &[Kind::StreamRace]);
+    assert_found_at(&report, Kind::StreamRace, marker("readers_fill"));
+    assert_found_at(&report, Kind::StreamRace, marker("readers_read"));
+    // The interleaving shows the relaxed load the reader trusted.
+    let steps: Vec<&str> = report.findings()[0]
+        .trace
+        .iter()
+        .flatten()
+        .map(|s| s.action.as_str())
+        .collect();
+    assert!(steps.iter().any(|s| s.contains("(Relaxed)")), "{steps:?}");
+}
+
+#[test]
+fn a_release_acquire_flag_orders_the_two_readers() {
+    assert_clean(&two_readers(Ordering::Release));
 }
 
 #[test]

@@ -5,4 +5,5 @@ pub(crate) mod atomicity;
 pub mod banker;
 pub mod happens_before;
 pub mod lock_graph;
+pub mod streams;
 pub(crate) mod wait_for;

@@ -1,11 +1,12 @@
 //! `interlock gpu TRACE.json`: checks a recorded GPU stream trace for stream
 //! synchronization races and uses after free.
 //!
-//! The trace reader (`input::gpu_trace`) turns the JSON into ops; the
-//! checker (`gpu::Checker`) replays them with vector clocks, one at a time;
-//! this file builds the report. Findings about ops without a `file`/`line`
-//! of their own point into the trace itself, so the human report shows the
-//! op's line of JSON.
+//! The trace reader (`input::gpu_trace`) reads the JSON one op at a time
+//! into the checker (`gpu::Checker`), which replays them with vector clocks
+//! and keeps nothing per op; when it found hazards, the reader reads again
+//! only the ops the findings name. This file builds the report. Findings
+//! about ops without a `file`/`line` of their own point into the trace
+//! itself, so the human report shows the op's line of JSON.
 
 use clap::Args;
 use serde_json::json;
@@ -22,8 +23,8 @@ The trace (JSON, format version 1):
 
   {
     \"version\": 1,
-    \"default_stream\": \"legacy\",                  // or \"per-thread\"
-    \"streams\": [{\"id\": 1, \"blocking\": false}],   // stream 0 is always there
+    \"default_stream\": \"legacy\",
+    \"streams\": [{\"id\": 1, \"blocking\": false}],
     \"ops\": [
       {\"op\": \"alloc\", \"buffer\": \"x\", \"space\": \"device\"},
       {\"op\": \"kernel\", \"stream\": 1, \"name\": \"produce\", \"writes\": [\"x\"]},
@@ -31,6 +32,8 @@ The trace (JSON, format version 1):
     ]
   }
 
+`default_stream` is \"legacy\" (the default) or \"per-thread\"; stream 0 is
+always there and is not declared.
 Ops: alloc, free, kernel, memcpy, memset, event_record, stream_wait_event,
 event_sync, event_query, stream_sync, stream_query, device_sync, host_read,
 host_write, record_stream, host_fn, thread_spawn, thread_join, lock, unlock.
@@ -61,23 +64,17 @@ pub fn run(args: &GpuArgs) -> Result<i32, Failure> {
     super::emit(&report, &args.output)
 }
 
-/// Checks a parsed trace and builds the report. `lenient` makes a `free`
-/// without a stream a device synchronize.
+/// Checks a trace and builds the report. `lenient` makes a `free` without
+/// a stream a device synchronize.
 pub fn report(mut trace: GpuTrace, lenient: bool) -> Result<Report, Box<InputError>> {
     trace.setup.free_synchronizes = lenient;
     let mut checker = Checker::new(trace.setup.clone());
-    for op in &trace.ops {
-        checker.step(op).map_err(|e| trace.op_error(&e))?;
-    }
-    let findings = checker.findings(Some(&trace.ops));
+    let read = trace.check(&mut checker)?;
+    let kept = trace.kept_ops(&mut checker)?;
+    let findings = checker.findings_from(&kept);
 
     let setup = checker.setup();
-    let threads = {
-        let mut seen: Vec<u32> = trace.ops.iter().map(|op| op.thread).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        seen.len().max(1)
-    };
+    let threads = read.threads;
     let mode = match setup.default_stream {
         DefaultStream::Legacy => "legacy default stream",
         DefaultStream::PerThread => "per-thread default stream",
@@ -96,7 +93,7 @@ pub fn report(mut trace: GpuTrace, lenient: bool) -> Result<Report, Box<InputErr
     report.preamble.push(format!(
         "GPU trace {}: {}, {} ({mode}), {}, {}; {}.",
         trace.name,
-        plural(trace.ops.len(), "op", "ops"),
+        plural(read.ops, "op", "ops"),
         plural(setup.streams.len(), "stream", "streams"),
         plural(threads, "host thread", "host threads"),
         plural(setup.names.buffers.len(), "buffer", "buffers"),
@@ -106,7 +103,7 @@ pub fn report(mut trace: GpuTrace, lenient: bool) -> Result<Report, Box<InputErr
             "`free` without a stream is strict"
         }
     ));
-    report.extra.insert("ops".into(), json!(trace.ops.len()));
+    report.extra.insert("ops".into(), json!(read.ops));
     report
         .extra
         .insert("streams".into(), json!(setup.streams.len()));

@@ -1,21 +1,10 @@
-//! GPU stream semantics on vector clocks: streams are agents like threads,
-//! events and synchronize calls carry happens-before like locks and joins.
+//! Simulated GPU streams for models and programs run by the runtime
+//! ([`Device`] and its handles, like `interlock::sync` for locks), and the
+//! stream checker's vocabulary that the trace reader and benchmarks use.
 //!
-//! The engine's input is a sequence of [`Op`]s, each issued by a host
-//! thread, in the order the host issued them. [`Checker::step`] takes one at
-//! a time and keeps state per stream, event, lock and live buffer, never per
-//! op, so a trace of any length streams through it. Its output is
-//! [`Hazard`]s (pairs of unordered accesses to one buffer), which
-//! [`Checker::findings`] explains as `stream-race` and
-//! `stream-use-after-free` findings (and `data-race` between two host
-//! threads). Nothing here reads files: the trace reader
-//! (`input::gpu_trace`) and models run by the runtime build the same ops.
-//!
-//! A model (or a program given to `interlock check`) drives simulated
-//! streams with [`Device`] and its handles ([`Stream`], [`Buffer`],
-//! [`Event`], [`Launch`]): each call is recorded as an op of the calling
-//! host thread, and each execution's ops are checked with the host threads'
-//! synchronization when it ends.
+//! The checker itself (ops, vector clocks, hazards and their wording) is an
+//! analysis and lives in `analysis::streams`; it is re-exported here, where
+//! users of the library have always found it.
 //!
 //! ```
 //! use interlock::gpu::{check, DefaultStream, Op, OpKind, Setup, StreamId};
@@ -33,38 +22,12 @@
 //! assert_eq!(findings[0].kind, interlock::Kind::StreamRace);
 //! ```
 
-mod engine;
-mod explain;
-pub(crate) mod model;
-mod op;
-#[cfg(test)]
-mod tests;
+mod device;
+mod recorder;
 
-pub use engine::{Access, AccessKind, Checker, Hazard, HazardKind, Role, MAX_HAZARDS};
-pub use explain::MAX_STEPS;
-pub use model::{Buffer, Device, Event, Launch, Stream};
-pub use op::{
-    BufferId, DefaultStream, EventId, Interner, LabelId, LockId, Names, Op, OpError, OpKind, Setup,
-    Space, StreamDecl, StreamId,
+pub use crate::analysis::streams::{
+    check, Access, AccessKind, BufferId, Checker, DefaultStream, EventId, Hazard, HazardKind,
+    Interner, LabelId, LockId, Names, Op, OpError, OpKind, OpLog, Role, Setup, Space, StreamDecl,
+    StreamId, MAX_HAZARDS, MAX_STEPS,
 };
-
-use crate::finding::Finding;
-
-impl Checker {
-    /// The hazards found so far as findings. `ops` are the ops given to
-    /// [`step`](Checker::step), in order: with them, findings name the ops,
-    /// point at their sites and show the interleaving; without them (a
-    /// stream too long to keep), ops are named by index only.
-    pub fn findings(&self, ops: Option<&[Op]>) -> Vec<Finding> {
-        explain::findings(self, ops)
-    }
-}
-
-/// Checks a whole sequence of ops and explains what it found.
-pub fn check(setup: Setup, ops: &[Op]) -> Result<Vec<Finding>, OpError> {
-    let mut checker = Checker::new(setup);
-    for op in ops {
-        checker.step(op)?;
-    }
-    Ok(checker.findings(Some(ops)))
-}
+pub use device::{Buffer, Device, Event, Launch, Stream};

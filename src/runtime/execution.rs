@@ -81,7 +81,7 @@ pub(crate) struct Recording {
     /// The GPU calls of the execution (`interlock::gpu`), for the stream checker.
     /// Boxed: most programs use no GPU, and a smaller execution touches
     /// fewer pages of loom's fresh coroutine stacks.
-    pub gpu: Box<crate::gpu::model::Recorded>,
+    pub gpu: Box<crate::analysis::streams::Recorded>,
 }
 
 /// A thread asking for a lock it already holds in a mode that cannot be shared.

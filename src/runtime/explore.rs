@@ -580,7 +580,7 @@ fn analyse(st: &mut Exploration, exec: &Execution, failure: Option<Cause>) -> bo
         found.extend(outcome::assertion_failure(&rec));
     }
     found.extend(crate::analysis::happens_before::data_races(&rec.trace));
-    found.extend(crate::gpu::model::findings(&rec.trace, &rec.gpu));
+    found.extend(crate::analysis::streams::replay(&rec.trace, &rec.gpu));
     found.extend(outcome::unsafe_state(&rec));
     st.gather_ledger(&rec, exec.number);
     // Observed failures end exploration (unless keeping going), as in loom;

@@ -3,9 +3,10 @@
 //! that left them unordered, and the interleaving of the ops involved.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
-use super::engine::{Access, AccessKind, Checker, Hazard, HazardKind, Role};
-use super::op::{DefaultStream, Op, OpKind, StreamId};
+use super::checker::{Access, AccessKind, Checker, Hazard, HazardKind, Role};
+use super::ops::{DefaultStream, Op, OpKind, StreamId};
 use crate::event::{AgentId, Site};
 use crate::finding::{Finding, Kind, Location, TraceStep};
 
@@ -14,12 +15,37 @@ pub const MAX_STEPS: usize = 24;
 
 /// How far back an explanation looks for the event records and waits that
 /// explain a missing order.
-const SCAN_LIMIT: usize = 100_000;
+pub(crate) const SCAN_LIMIT: usize = 100_000;
+
+/// The ops a finding can name, by their index in the sequence the checker
+/// was given: all of them (a slice), or those a reader kept of a trace too
+/// long to hold (the ops of each hazard and a window before it).
+pub trait OpLog {
+    /// The op at `index`, when it was kept.
+    fn op(&self, index: usize) -> Option<&Op>;
+    /// The kept ops with an index in `range`, in order.
+    fn ops_in(&self, range: Range<usize>) -> Vec<(usize, &Op)>;
+}
+
+/// Every op, as given to the checker.
+pub(crate) struct AllOps<'a>(pub(crate) &'a [Op]);
+
+impl OpLog for AllOps<'_> {
+    fn op(&self, index: usize) -> Option<&Op> {
+        self.0.get(index)
+    }
+
+    fn ops_in(&self, range: Range<usize>) -> Vec<(usize, &Op)> {
+        let end = range.end.min(self.0.len());
+        let start = range.start.min(end);
+        (start..end).zip(&self.0[start..end]).collect()
+    }
+}
 
 /// The findings of a checker's hazards. `ops` are the ops it was given (in
 /// order), for names, locations and the interleaving; without them, ops are
 /// named by index only.
-pub fn findings(checker: &Checker, ops: Option<&[Op]>) -> Vec<Finding> {
+pub(crate) fn findings(checker: &Checker, ops: Option<&dyn OpLog>) -> Vec<Finding> {
     let ex = Explainer { checker, ops };
     // Hazards between the same two ops (one kernel racing with another on
     // several buffers) make one finding.
@@ -41,7 +67,7 @@ pub fn findings(checker: &Checker, ops: Option<&[Op]>) -> Vec<Finding> {
             last.notes.push(format!(
                 "{} more hazards were found and not reported (at most {} are kept)",
                 checker.dropped(),
-                super::engine::MAX_HAZARDS
+                super::checker::MAX_HAZARDS
             ));
         }
     }
@@ -50,7 +76,7 @@ pub fn findings(checker: &Checker, ops: Option<&[Op]>) -> Vec<Finding> {
 
 struct Explainer<'a> {
     checker: &'a Checker,
-    ops: Option<&'a [Op]>,
+    ops: Option<&'a dyn OpLog>,
 }
 
 fn quoted_list(names: &[String]) -> String {
@@ -90,7 +116,7 @@ fn gerund(kind: AccessKind) -> &'static str {
 
 impl Explainer<'_> {
     fn op(&self, index: usize) -> Option<&Op> {
-        self.ops.and_then(|ops| ops.get(index))
+        self.ops.and_then(|ops| ops.op(index))
     }
 
     fn is_host(&self, agent: AgentId) -> bool {
@@ -524,18 +550,16 @@ impl Explainer<'_> {
     fn other_thread_sync_note(&self, e: &Access, l: &Access) -> Option<String> {
         let ops = self.ops?;
         let start = e.op.max(l.op.saturating_sub(SCAN_LIMIT));
-        let (w, sync) = (start + 1..l.op.min(ops.len()))
-            .map(|w| (w, &ops[w]))
-            .find(|(_, op)| {
-                is_host_sync(&op.kind)
-                    && self.checker.host_agent_of(op.thread) != Some(l.agent)
-                    && match op.kind {
-                        OpKind::StreamSync { stream } | OpKind::StreamQuery { stream, .. } => {
-                            self.checker.stream_agent_of(stream, op.thread) == Some(e.agent)
-                        }
-                        _ => true,
+        let (w, sync) = ops.ops_in(start + 1..l.op).into_iter().find(|(_, op)| {
+            is_host_sync(&op.kind)
+                && self.checker.host_agent_of(op.thread) != Some(l.agent)
+                && match op.kind {
+                    OpKind::StreamSync { stream } | OpKind::StreamQuery { stream, .. } => {
+                        self.checker.stream_agent_of(stream, op.thread) == Some(e.agent)
                     }
-            })?;
+                    _ => true,
+                }
+        })?;
         let other = self.checker.host_agent_of(sync.thread)?;
         Some(format!(
             "{} waits for the GPU at {} ({}), but a synchronize orders only the thread that \
@@ -554,23 +578,31 @@ impl Explainer<'_> {
         let ops = self.ops?;
         let start = e.op.max(l.op.saturating_sub(SCAN_LIMIT));
         let agent_of = |op: &Op| self.checker.agent_of(op);
-        for w in start + 1..l.op.min(ops.len()) {
-            let OpKind::StreamWaitEvent { event, .. } = ops[w].kind else {
+        let between = ops.ops_in(start + 1..l.op);
+        for (at, &(w, wait)) in between.iter().enumerate() {
+            let OpKind::StreamWaitEvent { event, .. } = wait.kind else {
                 continue;
             };
-            if agent_of(&ops[w]) != Some(l.agent) {
+            if agent_of(wait) != Some(l.agent) {
                 continue;
             }
             // A record of the event on e's stream after e, but after the wait.
-            let later_record = (w + 1..l.op.min(ops.len())).find(|&r| {
-                matches!(ops[r].kind, OpKind::EventRecord { event: x, .. } if x == event)
-                    && agent_of(&ops[r]) == Some(e.agent)
+            let later_record = between[at + 1..].iter().find(|(_, op)| {
+                matches!(op.kind, OpKind::EventRecord { event: x, .. } if x == event)
+                    && agent_of(op) == Some(e.agent)
             });
-            let Some(r) = later_record else { continue };
+            let Some(&(r, _)) = later_record else {
+                continue;
+            };
             let name = self.checker.setup().names.event_name(event);
-            let earlier_record = (w.saturating_sub(SCAN_LIMIT)..w).rev().find(
-                |&p| matches!(ops[p].kind, OpKind::EventRecord { event: x, .. } if x == event),
-            );
+            let earlier_record = ops
+                .ops_in(w.saturating_sub(SCAN_LIMIT)..w)
+                .into_iter()
+                .rev()
+                .find(
+                    |(_, op)| matches!(op.kind, OpKind::EventRecord { event: x, .. } if x == event),
+                )
+                .map(|(p, _)| p);
             let bound = match earlier_record {
                 None => format!("`{name}` had not been recorded yet, so the wait orders nothing"),
                 Some(p) => format!(
@@ -597,10 +629,14 @@ impl Explainer<'_> {
     fn steps(&self, agents: &[AgentId], highlight: &[usize]) -> Option<Vec<TraceStep>> {
         let ops = self.ops?;
         let first = *highlight.iter().min()?;
-        let last = (*highlight.iter().max()?).min(ops.len().checked_sub(1)?);
+        let last = *highlight.iter().max()?;
         let window = first.max(last.saturating_sub(SCAN_LIMIT));
+        let kept = ops.ops_in(window..last + 1);
+        if kept.is_empty() {
+            return None;
+        }
         let mut chosen: Vec<(u8, usize, usize)> = Vec::new();
-        for (i, op) in ops.iter().enumerate().take(last + 1).skip(window) {
+        for &(i, op) in &kept {
             let Some(agent) = self.checker.agent_of(op) else {
                 continue;
             };
@@ -626,8 +662,8 @@ impl Explainer<'_> {
         Some(
             indices
                 .into_iter()
-                .map(|i| {
-                    let op = &ops[i];
+                .filter_map(|i| Some((i, ops.op(i)?)))
+                .map(|(i, op)| {
                     let agent = self
                         .checker
                         .agent_of(op)
@@ -646,7 +682,7 @@ impl Explainer<'_> {
     /// An op as a step of an interleaving: "kernel `produce` writes `x`".
     fn action(&self, op: &Op) -> String {
         let names = &self.checker.setup().names;
-        let list = |ids: &[super::op::BufferId]| {
+        let list = |ids: &[super::ops::BufferId]| {
             quoted_list(
                 &ids.iter()
                     .map(|&b| names.buffer_name(b).to_string())
@@ -735,6 +771,7 @@ impl Explainer<'_> {
             OpKind::ThreadJoin { child } => format!("join host thread {child}"),
             OpKind::Lock { lock } => format!("lock `{}`", names.lock_name(*lock)),
             OpKind::Unlock { lock } => format!("unlock `{}`", names.lock_name(*lock)),
+            OpKind::HostStep { step } => names.label_name(*step).to_string(),
         }
     }
 }

@@ -40,7 +40,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::op::{
+use super::ops::{
     BufferId, DefaultStream, EventId, LockId, Op, OpError, OpKind, Setup, Space, StreamId,
 };
 use crate::analysis::happens_before::VectorClock;
@@ -317,6 +317,21 @@ impl Checker {
     /// The current clock of an agent.
     pub fn clock(&self, agent: AgentId) -> Option<&VectorClock> {
         self.clocks.get(agent.0 as usize)
+    }
+
+    /// Host thread `thread` learns `clock` (a clock of this checker's
+    /// agents, such as another host thread's at an earlier point): the
+    /// ordering between host threads that a front end found itself (the
+    /// runtime's replay takes it from happens-before).
+    pub(crate) fn learn(&mut self, thread: u32, clock: &VectorClock) {
+        let host = self.host(thread);
+        self.clocks[host as usize].join(clock);
+    }
+
+    /// The current clock of host thread `thread`, when it has issued an op.
+    pub(crate) fn host_clock(&self, thread: u32) -> Option<&VectorClock> {
+        let host = self.hosts.get(&thread)?;
+        self.clocks.get(*host as usize)
     }
 
     /// Whether `stream` is a blocking stream under the legacy default stream.
@@ -663,6 +678,8 @@ impl Checker {
                 let l = self.lock(lock);
                 self.locks[l].join(&self.clocks[host as usize]);
             }
+            // Shown in interleavings only; the host order is the caller's.
+            OpKind::HostStep { .. } => {}
         }
         self.next += 1;
         Ok(())

@@ -349,6 +349,15 @@ pub enum OpKind {
     Unlock {
         lock: LockId,
     },
+    /// A step of a host thread's own synchronization (`lock \`m\``,
+    /// `store \`ready\` (Relaxed)`), as the text `step` says. It orders
+    /// nothing in the checker: a program's replay takes the order between
+    /// host threads from happens-before, and adds these steps so that a
+    /// finding's interleaving shows what the threads did between the two
+    /// accesses.
+    HostStep {
+        step: LabelId,
+    },
 }
 
 impl OpKind {
@@ -375,6 +384,7 @@ impl OpKind {
             OpKind::ThreadJoin { .. } => "thread_join",
             OpKind::Lock { .. } => "lock",
             OpKind::Unlock { .. } => "unlock",
+            OpKind::HostStep { .. } => "host_step",
         }
     }
 
@@ -420,6 +430,7 @@ impl OpKind {
                 | OpKind::ThreadJoin { .. }
                 | OpKind::Lock { .. }
                 | OpKind::Unlock { .. }
+                | OpKind::HostStep { .. }
         )
     }
 }
