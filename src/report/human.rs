@@ -30,6 +30,9 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// [`render`] at a given width (columns), independent of the environment.
 pub fn render_with_width(report: &Report, color: bool, width: usize) -> String {
+    // Messages and names can carry a program's text (a panic message, a
+    // file name): none of it may drive the terminal.
+    let report = &printable_report(report);
     let width = width.clamp(40, 400);
     let style = Style { color };
     let mut sources = SourceCache::default();
@@ -96,7 +99,11 @@ impl SourceCache {
     fn get(&mut self, file: &str) -> Option<Arc<str>> {
         self.files
             .entry(file.to_string())
-            .or_insert_with(|| std::fs::read_to_string(file).ok().map(Arc::from))
+            .or_insert_with(|| {
+                std::fs::read_to_string(file)
+                    .ok()
+                    .map(|text| Arc::from(without_controls(&text)))
+            })
             .clone()
     }
 }
@@ -151,6 +158,151 @@ fn expression_len(text: &str) -> usize {
         }
     }
     text.len()
+}
+
+/// A file as drawn for one finding, and where each of its spans (by start
+/// in the file) lies in it, if it is shown.
+type Drawn = (Arc<str>, HashMap<usize, Option<(usize, usize)>>);
+
+/// Lines longer than this (in bytes) are drawn as a window around what they
+/// point at: miette cannot draw lines past column 65535, and draws long
+/// ones slowly.
+const LONG_LINE: usize = 240;
+
+/// Bytes of context kept on each side of a span in a long line.
+const WINDOW_MARGIN: usize = 60;
+
+fn has_long_line(text: &str) -> bool {
+    text.split('\n').any(|line| line.len() > LONG_LINE)
+}
+
+/// Whether miette can draw a snippet at `offset` of `text`: the line there
+/// is not a long one.
+pub fn drawable(text: Option<&str>, offset: usize) -> bool {
+    let Some(text) = text else {
+        return true;
+    };
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start <= LONG_LINE && !has_long_line(text)
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// `text` with every long line cut short, keeping the number of lines (so
+/// line numbers stay right): a line with spans keeps a window around the
+/// first of them, others keep their start. Returns the new text and each
+/// span's place in it (`None` for a span outside its line's window).
+fn window_long_lines(
+    text: &str,
+    spans: &[(usize, usize)],
+) -> (String, Vec<Option<(usize, usize)>>) {
+    let mut out = String::new();
+    let mut mapped = vec![None; spans.len()];
+    let mut line_start = 0;
+    for piece in text.split_inclusive('\n') {
+        let line_end = line_start + piece.trim_end_matches('\n').len();
+        let line = &text[line_start..line_end];
+        let new_start = out.len();
+        let on_line: Vec<usize> = (0..spans.len())
+            .filter(|&i| spans[i].0 >= line_start && spans[i].0 <= line_end)
+            .collect();
+        if line.len() <= LONG_LINE {
+            out.push_str(line);
+            for i in on_line {
+                mapped[i] = Some((spans[i].0 - line_start + new_start, spans[i].1));
+            }
+        } else {
+            let (from, to) = match on_line.first() {
+                Some(&i) => {
+                    let (start, len) = spans[i];
+                    let end = start + len.min(LONG_LINE / 2);
+                    (
+                        floor_boundary(text, start.saturating_sub(WINDOW_MARGIN).max(line_start)),
+                        ceil_boundary(text, (end + WINDOW_MARGIN).min(line_end)),
+                    )
+                }
+                None => (line_start, ceil_boundary(text, line_start + LONG_LINE / 2)),
+            };
+            if from > line_start {
+                out.push('…');
+            }
+            let window_start = out.len();
+            out.push_str(&text[from..to]);
+            if to < line_end {
+                out.push('…');
+            }
+            for i in on_line {
+                let (start, len) = spans[i];
+                if start >= from && start < to {
+                    let len = len.min(to - start);
+                    mapped[i] = Some((start - from + window_start, len));
+                }
+            }
+        }
+        out.push_str(&piece[line.len()..]);
+        line_start += piece.len();
+    }
+    (out, mapped)
+}
+
+/// Text with ASCII control characters other than newline and tab shown as
+/// `?`, byte for byte (so that offsets into it stay right).
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_control() && c != '\n' && c != '\t' && c != '\r' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The report with every text it shows passed through [`printable`].
+fn printable_report(report: &Report) -> Report {
+    use super::printable;
+    let mut report = report.clone();
+    for line in &mut report.preamble {
+        *line = printable(line).into_owned();
+    }
+    for finding in &mut report.findings {
+        finding.message = printable(&finding.message).into_owned();
+        if let Some(help) = &mut finding.help {
+            *help = printable(help).into_owned();
+        }
+        for note in &mut finding.notes {
+            *note = printable(note).into_owned();
+        }
+        for location in &mut finding.locations {
+            location.label = printable(&location.label).into_owned();
+        }
+        for step in finding.trace.iter_mut().flatten() {
+            step.action = printable(&step.action).into_owned();
+            step.agent = printable(&step.agent).into_owned();
+            step.file = printable(&step.file).into_owned();
+        }
+    }
+    if let Some(reason) = &mut report.summary.incomplete_reason {
+        *reason = printable(reason).into_owned();
+    }
+    report
 }
 
 /// Several files seen as one source: each file at its own base offset, so
@@ -275,10 +427,41 @@ fn render_finding(
     let mut source = MultiSource::new();
     let mut labels = Vec::new();
     let mut unplaced = Vec::new();
+    // Each file as drawn for this finding: long lines cut to a window
+    // around the spans on them (miette cannot draw very long lines).
+    let mut drawn: HashMap<&str, Drawn> = HashMap::new();
+    for location in &finding.locations {
+        if drawn.contains_key(location.file.as_str()) {
+            continue;
+        }
+        let Some(text) = sources.get(&location.file) else {
+            continue;
+        };
+        let spans: Vec<(usize, usize)> = finding
+            .locations
+            .iter()
+            .filter(|l| l.file == location.file)
+            .filter_map(|l| span_of(&text, l.line, l.column))
+            .collect();
+        let (shown, mapped) = if has_long_line(&text) {
+            let (shown, mapped) = window_long_lines(&text, &spans);
+            (Arc::from(shown), mapped)
+        } else {
+            (text.clone(), spans.iter().map(|&s| Some(s)).collect())
+        };
+        let map = spans
+            .into_iter()
+            .zip(mapped)
+            .map(|((start, _), m)| (start, m))
+            .collect();
+        drawn.insert(location.file.as_str(), (shown, map));
+    }
     for (i, location) in finding.locations.iter().enumerate() {
         let placed = sources.get(&location.file).and_then(|text| {
-            let (start, len) = span_of(&text, location.line, location.column)?;
-            let base = source.base(&location.file, &text);
+            let (start, _) = span_of(&text, location.line, location.column)?;
+            let (shown, map) = drawn.get(location.file.as_str())?;
+            let (start, len) = (*map.get(&start)?)?;
+            let base = source.base(&location.file, shown);
             Some(SourceSpan::new((base + start).into(), len))
         });
         match placed {
@@ -319,13 +502,11 @@ fn render_finding(
 
     for location in unplaced {
         // A place with no line (a whole input file) is named by its file alone.
+        let file = super::printable(&location.file);
         let mut line = if location.line == 0 {
-            format!("  --> {}", location.file)
+            format!("  --> {file}")
         } else {
-            format!(
-                "  --> {}:{}:{}",
-                location.file, location.line, location.column
-            )
+            format!("  --> {file}:{}:{}", location.line, location.column)
         };
         if !location.label.is_empty() {
             line.push_str(": ");
