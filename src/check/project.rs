@@ -99,7 +99,9 @@ fn build_once(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<I
     let root = cache_dir();
     let dir = root.join(set);
     let src = sources_dir(set);
-    std::fs::create_dir_all(&src).map_err(|e| io_error(&src, e))?;
+    for made in [&dir, &src] {
+        std::fs::create_dir_all(made).map_err(|e| io_error(made, e))?;
+    }
     let mut manifest = format!(
         "[package]\nname = \"{set}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\nautobins = false\n\n\
          [dependencies]\ninterlock = {{ path = {:?}, default-features = false }}\n\n\
