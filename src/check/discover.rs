@@ -195,3 +195,133 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One entry of a generated tree: under which earlier directory, and what.
+    #[derive(Clone, Debug)]
+    enum Entry {
+        Dir,
+        Rust,
+        Text,
+        /// A link to the directory this many levels up (0 is its own directory).
+        LinkUp(u8),
+        /// A link to an earlier entry.
+        LinkTo(usize),
+        #[cfg(unix)]
+        Fifo,
+    }
+
+    fn entry() -> impl Strategy<Value = Entry> {
+        prop_oneof![
+            3 => Just(Entry::Dir),
+            3 => Just(Entry::Rust),
+            1 => Just(Entry::Text),
+            2 => (0u8..3).prop_map(Entry::LinkUp),
+            2 => (0usize..32).prop_map(Entry::LinkTo),
+            #[cfg(unix)]
+            1 => Just(Entry::Fifo),
+        ]
+    }
+
+    /// Builds the tree under `root`; returns the regular `.rs` files a walk
+    /// must find (those under no link).
+    fn build(root: &Path, entries: &[(usize, Entry)]) -> Vec<PathBuf> {
+        let mut dirs = vec![root.to_path_buf()];
+        let mut made: Vec<PathBuf> = Vec::new();
+        let mut expected = Vec::new();
+        for (i, (parent, entry)) in entries.iter().enumerate() {
+            let parent = dirs[parent % dirs.len()].clone();
+            let path = match entry {
+                Entry::Rust => parent.join(format!("p{i}.rs")),
+                Entry::Text => parent.join(format!("t{i}.txt")),
+                _ => parent.join(format!("e{i}.rs")),
+            };
+            match entry {
+                Entry::Dir => {
+                    let dir = parent.join(format!("d{i}"));
+                    std::fs::create_dir(&dir).unwrap();
+                    dirs.push(dir.clone());
+                    made.push(dir);
+                    continue;
+                }
+                Entry::Rust => {
+                    std::fs::write(&path, "fn main() {}\n").unwrap();
+                    expected.push(path.clone());
+                }
+                Entry::Text => std::fs::write(&path, "text").unwrap(),
+                #[cfg(unix)]
+                Entry::LinkUp(up) => {
+                    let target = if *up == 0 {
+                        ".".to_string()
+                    } else {
+                        vec![".."; *up as usize].join("/")
+                    };
+                    std::os::unix::fs::symlink(target, &path).unwrap();
+                }
+                #[cfg(unix)]
+                Entry::LinkTo(to) => {
+                    let target = made
+                        .get(to % made.len().max(1))
+                        .cloned()
+                        .unwrap_or_else(|| root.to_path_buf());
+                    std::os::unix::fs::symlink(target, &path).unwrap();
+                }
+                #[cfg(unix)]
+                Entry::Fifo => {
+                    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+                    // SAFETY: a valid C string naming a path in a fresh directory.
+                    unsafe { libc::mkfifo(c.as_ptr(), 0o644) };
+                }
+                #[cfg(not(unix))]
+                _ => continue,
+            }
+            made.push(path);
+        }
+        expected
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the tree (links to itself, to its parents, to files,
+        /// FIFOs named `.rs`): the walk ends, finds every regular program
+        /// once, reads nothing else, never leaves the tree, and names what it
+        /// passed by.
+        #[test]
+        fn a_walk_ends_and_reads_only_the_tree_s_regular_files(
+            entries in prop::collection::vec((0usize..8, entry()), 0..24)
+        ) {
+            let root = std::env::temp_dir().join(format!(
+                "interlock-walk-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            ));
+            let tree = root.join("tree");
+            std::fs::create_dir_all(&tree).unwrap();
+            let expected = build(&tree, &entries);
+            let found = discover(std::slice::from_ref(&tree));
+            let result = (|| -> Result<(), TestCaseError> {
+                let found = found.map_err(|e| TestCaseError::fail(e.message.clone()))?;
+                let mut seen = HashSet::new();
+                for program in &found.programs {
+                    prop_assert!(program.path.starts_with(&tree), "left the tree: {:?}", program.path);
+                    prop_assert!(std::fs::metadata(&program.path).unwrap().is_file());
+                    prop_assert!(seen.insert(identity(&program.path)), "twice: {:?}", program.path);
+                }
+                for file in &expected {
+                    prop_assert!(seen.contains(&identity(file)), "missed {:?}", file);
+                }
+                for skipped in &found.skipped {
+                    prop_assert!(!skipped.reason.is_empty());
+                }
+                Ok(())
+            })();
+            std::fs::remove_dir_all(&root).unwrap();
+            result?;
+        }
+    }
+}
