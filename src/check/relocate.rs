@@ -383,4 +383,42 @@ mod tests {
         let source = "#[path = \"/abs/h.rs\"] mod h;\nfn main() { let s = \"mod x;\"; let b = include_bytes!(\"/etc/hosts\"); }\n";
         assert_eq!(relocate(source, dir).source, source);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Whatever the mix of module declarations, includes and other code
+        /// (with non-ASCII text before them): lines stay lines, and every
+        /// column after an edit maps back to where it was.
+        #[test]
+        fn relocation_keeps_lines_and_maps_columns_back(
+            lines in proptest::collection::vec(0usize..8, 1..12)
+        ) {
+            const PIECES: &[&str] = &[
+                "mod helper;",
+                "pub(crate) mod ünï;",
+                "#[path = \"a/b.rs\"] mod c;",
+                "const S: &str = include_str!(\"data é.txt\");",
+                "const B: &[u8] = include_bytes!(r\"x\\y\");",
+                "fn f() { let s = \"mod x;\"; }",
+                "mod inline { mod deep; }",
+                "// é mod z;",
+            ];
+            let source: String = lines
+                .iter()
+                .map(|&i| format!("{} /*Z*/\n", PIECES[i]))
+                .collect();
+            let relocated = relocate(&source, Path::new("/d ir/\u{e9}"));
+            proptest::prop_assert_eq!(relocated.source.lines().count(), source.lines().count());
+            for (n, (before, after)) in source.lines().zip(relocated.source.lines()).enumerate() {
+                // Columns count bytes, as the instrumented program's do.
+                let column = |line: &str| line.rfind("/*Z*/").unwrap() as u32 + 1;
+                proptest::prop_assert_eq!(
+                    relocated.column_before(n as u32 + 1, column(after)),
+                    column(before),
+                    "{} -> {}", before, after
+                );
+            }
+        }
+    }
 }
