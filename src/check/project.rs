@@ -11,14 +11,32 @@ use crate::input::InputError;
 
 /// Where the scratch projects and their shared build directory live.
 pub fn cache_dir() -> PathBuf {
+    // Absolute: programs run in their own directories, and find their
+    // report's path from there.
+    let absolute = |dir: PathBuf| match std::env::current_dir() {
+        Ok(cwd) if dir.is_relative() => cwd.join(dir),
+        _ => dir,
+    };
     if let Some(dir) = std::env::var_os("INTERLOCK_CACHE_DIR") {
-        return PathBuf::from(dir);
+        return absolute(PathBuf::from(dir));
     }
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    base.join("interlock").join("check")
+    absolute(base.join("interlock").join("check"))
+}
+
+/// Where the instrumented sources of a set live: outside its project
+/// directory, so that cargo hands rustc their absolute paths, and the sites
+/// a program records can be read back from whatever directory it runs in.
+fn sources_dir(set: &str) -> PathBuf {
+    cache_dir().join("sources").join(set)
+}
+
+/// The instrumented source of one program of a set.
+pub fn source_path(set: &str, bin: &str) -> PathBuf {
+    sources_dir(set).join(format!("{bin}.rs"))
 }
 
 /// The interlock library the programs link against.
@@ -54,12 +72,36 @@ fn foreign_error(target: &str, message: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// Writes the project for `bins` (name -> source) and builds it.
+/// Writes the project for `bins` (name -> source) and builds it. A project
+/// whose build fails outside the programs (a damaged manifest, lock file or
+/// source copy) is written anew once and built again, saying so.
 pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<InputError>> {
+    match build_once(set, bins) {
+        Err(error) if error.message.starts_with(FOREIGN_FAILURE) => {
+            let dir = cache_dir().join(set);
+            eprintln!(
+                "interlock: the build cache `{}` looks damaged ({}); rebuilding it",
+                dir.display(),
+                error.message
+            );
+            std::fs::remove_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+            let _ = std::fs::remove_dir_all(sources_dir(set));
+            build_once(set, bins)
+        }
+        result => result,
+    }
+}
+
+/// How an error of a build that failed outside the programs starts.
+const FOREIGN_FAILURE: &str = "building the programs failed";
+
+fn build_once(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<InputError>> {
     let root = cache_dir();
     let dir = root.join(set);
-    let src = dir.join("src").join("bin");
-    std::fs::create_dir_all(&src).map_err(|e| io_error(&src, e))?;
+    let src = sources_dir(set);
+    for made in [&dir, &src] {
+        std::fs::create_dir_all(made).map_err(|e| io_error(made, e))?;
+    }
     let mut manifest = format!(
         "[package]\nname = \"{set}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\nautobins = false\n\n\
          [dependencies]\ninterlock = {{ path = {:?}, default-features = false }}\n\n\
@@ -67,8 +109,9 @@ pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<In
         library_dir().display().to_string()
     );
     for name in bins.keys() {
+        let path = toml::Value::String(source_path(set, name).display().to_string());
         manifest.push_str(&format!(
-            "\n[[bin]]\nname = \"{name}\"\npath = \"src/bin/{name}.rs\"\ntest = false\n"
+            "\n[[bin]]\nname = \"{name}\"\npath = {path}\ntest = false\n"
         ));
     }
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
@@ -147,8 +190,10 @@ pub fn build(set: &str, bins: &BTreeMap<String, String>) -> Result<Built, Box<In
     let status = child.wait().map_err(|e| io_error(&dir, e))?;
     if !status.success() && built.errors.is_empty() {
         let why = match foreign {
-            Some(error) => format!("building the programs failed in a crate they depend on: {error}"),
-            None => format!("building the programs failed (cargo exited with {status}) without an error in them"),
+            Some(error) => format!("{FOREIGN_FAILURE} in a crate they depend on: {error}"),
+            None => {
+                format!("{FOREIGN_FAILURE} (cargo exited with {status}) without an error in them")
+            }
         };
         return Err(Box::new(InputError::new(why).with_help(format!(
             "run `cargo build --release --manifest-path {}` to see why",

@@ -3,7 +3,6 @@
 //! (or `--list`) every kind with its severity and one-line summary.
 
 use clap::Args;
-use std::io::Write;
 
 use super::{Failure, EXIT_CLEAN};
 use crate::catalogue;
@@ -24,7 +23,7 @@ pub struct ExplainArgs {
     #[arg(value_name = "KIND")]
     pub kind: Option<String>,
     /// List every finding kind with its severity and a one-line summary.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "kind")]
     pub list: bool,
 }
 
@@ -40,9 +39,7 @@ pub fn run(args: &ExplainArgs) -> Result<i32, Failure> {
         }
         _ => list(),
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    super::write_stdout(text.as_bytes())?;
     Ok(EXIT_CLEAN)
 }
 
@@ -73,7 +70,8 @@ fn unknown(name: &str, error: UnknownKind) -> Failure {
         ),
         None => "run `interlock explain --list` for every kind and what it means".to_string(),
     };
-    Failure::Input(Box::new(InputError::new(error.to_string()).with_help(help)))
+    let message = crate::report::printable(&error.to_string()).into_owned();
+    Failure::Input(Box::new(InputError::new(message).with_help(help)))
 }
 
 /// The kind nearest to a misspelt name: one that contains it or is contained

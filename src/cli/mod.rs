@@ -114,15 +114,25 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // The error quotes the arguments: escape what would drive the terminal.
+            let text = e.render().to_string();
+            let _ = write!(
+                std::io::stderr().lock(),
+                "{}",
+                crate::report::printable(&text)
+            );
+            return EXIT_BAD_INPUT;
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_CLEAN
-            };
+            return EXIT_CLEAN;
         }
     };
+    if let Err(e) = output_names_no_input(&cli.command) {
+        print_error(&e);
+        return EXIT_BAD_INPUT;
+    }
     let result = match cli.command {
         Command::Banker(args) => banker::run(&args),
         Command::Check(args) => check::run(&args),
@@ -140,14 +150,22 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 /// Prints an input error with its snippet when stderr is a terminal, and as
-/// plain `file:line:column: message` lines otherwise (logs and CI).
-fn print_error(e: &InputError) {
+/// plain `file:line:column: message` lines otherwise (logs and CI). Names and
+/// messages are printed with control characters escaped.
+pub(crate) fn print_error(e: &InputError) {
     use std::io::IsTerminal;
+    let e = e.printable();
     let stderr = std::io::stderr();
     if stderr.is_terminal() {
         let handler = miette::GraphicalReportHandler::new();
         let mut out = String::new();
-        if handler.render_report(&mut out, e).is_ok() {
+        let fits = e.span.as_ref().is_none_or(|(span, _)| {
+            crate::report::human::drawable(
+                e.source.as_ref().map(|s| s.inner().as_str()),
+                span.offset(),
+            )
+        });
+        if fits && handler.render_report(&mut out, &e).is_ok() {
             let _ = writeln!(stderr.lock(), "{out}");
             return;
         }
@@ -162,25 +180,84 @@ fn print_error(e: &InputError) {
     }
 }
 
+/// Refuses an `--output` (or `--timeline`) that names a file the command
+/// reads: writing the report would destroy its own input.
+fn output_names_no_input(command: &Command) -> Result<(), Box<InputError>> {
+    let (inputs, outputs): (Vec<&PathBuf>, Vec<&PathBuf>) = match command {
+        Command::Banker(args) => (vec![&args.file], args.output.output.iter().collect()),
+        Command::Check(args) => (
+            args.paths.iter().collect(),
+            args.output.output.iter().chain(&args.timeline).collect(),
+        ),
+        Command::Gpu(args) => (vec![&args.trace], args.output.output.iter().collect()),
+        Command::Scan(args) => (
+            args.paths.iter().collect(),
+            args.output.output.iter().collect(),
+        ),
+        Command::Explain(_) => (Vec::new(), Vec::new()),
+    };
+    for output in outputs {
+        let Ok(target) = std::fs::canonicalize(output) else {
+            continue; // a file that does not exist yet is no input
+        };
+        for input in &inputs {
+            let Ok(input_path) = std::fs::canonicalize(input) else {
+                continue;
+            };
+            // A directory's inputs are the Rust files under it.
+            let reads_it = target == input_path
+                || (input_path.is_dir()
+                    && target.starts_with(&input_path)
+                    && target.extension().is_some_and(|e| e == "rs"));
+            if reads_it {
+                return Err(Box::new(
+                    InputError::new(format!(
+                        "`{}` is an input of this command: writing the report there would overwrite it",
+                        crate::report::printable(&output.display().to_string())
+                    ))
+                    .with_help("give --output a file that the command does not read"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Renders a report in the chosen format to stdout or `--output`, and returns
-/// the exit code its findings call for.
+/// the exit code its findings call for. A report that could not be written
+/// (a full disk, a closed pipe's sibling errors) is an error: exit 0 would
+/// promise a report nobody got.
 pub fn emit(report: &Report, output: &OutputArgs) -> Result<i32, Failure> {
     use std::io::IsTerminal;
     let format = Format::from(output.format);
     let color = output.output.is_none() && std::io::stdout().is_terminal();
     let text = crate::report::render(report, format, color);
     match &output.output {
-        Some(path) => std::fs::write(path, text.as_bytes())
-            .map_err(|e| InputError::new(format!("cannot write `{}`: {e}", path.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        }
+        Some(path) => std::fs::write(path, text.as_bytes()).map_err(|e| {
+            InputError::new(format!(
+                "cannot write the report to `{}`: {e}",
+                crate::report::printable(&path.display().to_string())
+            ))
+        })?,
+        None => write_stdout(text.as_bytes())?,
     }
     Ok(if report.has_errors() {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     })
+}
+
+/// Writes to stdout. A reader that stopped reading (`| head`) wanted no
+/// more, which is no error; any other failure is.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), Box<InputError>> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Box::new(InputError::new(format!(
+            "cannot write the report to standard output: {e}"
+        ))
+        .with_help("make room on the device standard output goes to, or write the report elsewhere with --output FILE"))),
+    }
 }

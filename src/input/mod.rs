@@ -70,6 +70,36 @@ impl InputError {
         })
     }
 
+    /// A copy fit for a terminal: its texts through
+    /// [`printable`](crate::report::printable), and control characters of
+    /// the source shown as `?` (byte for byte, so that the span stays right).
+    pub fn printable(&self) -> InputError {
+        use crate::report::printable;
+        let source = self.source.as_ref().map(|s| {
+            let text: String = s
+                .inner()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_control() && !matches!(c, '\n' | '\t' | '\r') {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            NamedSource::new(printable(s.name()), text)
+        });
+        InputError {
+            message: printable(&self.message).into_owned(),
+            source,
+            span: self
+                .span
+                .as_ref()
+                .map(|(span, label)| (*span, printable(label).into_owned())),
+            help: self.help.as_deref().map(|h| printable(h).into_owned()),
+        }
+    }
+
     /// The 1-based line and column of the span's start, when there is one.
     pub fn line_column(&self) -> Option<(usize, usize)> {
         let source = self.source.as_ref()?;

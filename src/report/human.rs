@@ -30,6 +30,9 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// [`render`] at a given width (columns), independent of the environment.
 pub fn render_with_width(report: &Report, color: bool, width: usize) -> String {
+    // Messages and names can carry a program's text (a panic message, a
+    // file name): none of it may drive the terminal.
+    let report = &printable_report(report);
     let width = width.clamp(40, 400);
     let style = Style { color };
     let mut sources = SourceCache::default();
@@ -96,7 +99,11 @@ impl SourceCache {
     fn get(&mut self, file: &str) -> Option<Arc<str>> {
         self.files
             .entry(file.to_string())
-            .or_insert_with(|| std::fs::read_to_string(file).ok().map(Arc::from))
+            .or_insert_with(|| {
+                std::fs::read_to_string(file)
+                    .ok()
+                    .map(|text| Arc::from(without_controls(&text)))
+            })
             .clone()
     }
 }
@@ -153,10 +160,167 @@ fn expression_len(text: &str) -> usize {
     text.len()
 }
 
+/// A file as drawn for one finding, and where each of its spans (by start
+/// in the file) lies in it, if it is shown.
+struct Drawn {
+    text: Arc<str>,
+    spans: HashMap<usize, Option<(usize, usize)>>,
+    /// Bytes cut from the start of each windowed line (0-based), so that
+    /// columns can be told as in the file.
+    cut: Columns,
+}
+
+/// Per 0-based line: how many bytes of the file's line more than of the
+/// drawn one come before what is drawn.
+type Columns = HashMap<usize, usize>;
+
+/// Lines longer than this (in bytes) are drawn as a window around what they
+/// point at: miette cannot draw lines past column 65535, and draws long
+/// ones slowly.
+const LONG_LINE: usize = 240;
+
+/// Bytes of context kept on each side of a span in a long line.
+const WINDOW_MARGIN: usize = 60;
+
+fn has_long_line(text: &str) -> bool {
+    text.split('\n').any(|line| line.len() > LONG_LINE)
+}
+
+/// Whether miette can draw a snippet at `offset` of `text`: the line there
+/// is not a long one.
+pub fn drawable(text: Option<&str>, offset: usize) -> bool {
+    let Some(text) = text else {
+        return true;
+    };
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start <= LONG_LINE && !has_long_line(text)
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// `text` with every long line cut short, keeping the number of lines (so
+/// line numbers stay right): a line with spans keeps a window around the
+/// first of them, others keep their start. Returns the new text and each
+/// span's place in it (`None` for a span outside its line's window).
+fn window_long_lines(
+    text: &str,
+    spans: &[(usize, usize)],
+) -> (String, Vec<Option<(usize, usize)>>, Columns) {
+    let mut out = String::new();
+    let mut mapped = vec![None; spans.len()];
+    let mut cut = Columns::new();
+    let mut line_start = 0;
+    for (number, piece) in text.split_inclusive('\n').enumerate() {
+        let line_end = line_start + piece.trim_end_matches('\n').len();
+        let line = &text[line_start..line_end];
+        let new_start = out.len();
+        let on_line: Vec<usize> = (0..spans.len())
+            .filter(|&i| spans[i].0 >= line_start && spans[i].0 <= line_end)
+            .collect();
+        if line.len() <= LONG_LINE {
+            out.push_str(line);
+            for i in on_line {
+                mapped[i] = Some((spans[i].0 - line_start + new_start, spans[i].1));
+            }
+        } else {
+            let (from, to) = match on_line.first() {
+                Some(&i) => {
+                    let (start, len) = spans[i];
+                    let end = start + len.min(LONG_LINE / 2);
+                    (
+                        floor_boundary(text, start.saturating_sub(WINDOW_MARGIN).max(line_start)),
+                        ceil_boundary(text, (end + WINDOW_MARGIN).min(line_end)),
+                    )
+                }
+                None => (line_start, ceil_boundary(text, line_start + LONG_LINE / 2)),
+            };
+            if from > line_start {
+                out.push('…');
+                // miette counts columns in bytes; the ellipsis takes some.
+                cut.insert(number, (from - line_start).saturating_sub('…'.len_utf8()));
+            }
+            let window_start = out.len();
+            out.push_str(&text[from..to]);
+            if to < line_end {
+                out.push('…');
+            }
+            for i in on_line {
+                let (start, len) = spans[i];
+                if start >= from && start < to {
+                    let len = len.min(to - start);
+                    mapped[i] = Some((start - from + window_start, len));
+                }
+            }
+        }
+        out.push_str(&piece[line.len()..]);
+        line_start += piece.len();
+    }
+    (out, mapped, cut)
+}
+
+/// Text with ASCII control characters other than newline and tab shown as
+/// `?`, byte for byte (so that offsets into it stay right).
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_control() && c != '\n' && c != '\t' && c != '\r' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The report with every text it shows passed through [`printable`].
+fn printable_report(report: &Report) -> Report {
+    use super::printable;
+    let mut report = report.clone();
+    for line in &mut report.preamble {
+        *line = printable(line).into_owned();
+    }
+    for finding in &mut report.findings {
+        finding.message = printable(&finding.message).into_owned();
+        if let Some(help) = &mut finding.help {
+            *help = printable(help).into_owned();
+        }
+        for note in &mut finding.notes {
+            *note = printable(note).into_owned();
+        }
+        for location in &mut finding.locations {
+            location.label = printable(&location.label).into_owned();
+        }
+        for step in finding.trace.iter_mut().flatten() {
+            step.action = printable(&step.action).into_owned();
+            step.agent = printable(&step.agent).into_owned();
+        }
+    }
+    if let Some(reason) = &mut report.summary.incomplete_reason {
+        *reason = printable(reason).into_owned();
+    }
+    report
+}
+
 /// Several files seen as one source: each file at its own base offset, so
 /// that one diagnostic can show labels in all of them.
 struct MultiSource {
-    files: Vec<(String, usize, Arc<str>)>,
+    files: Vec<(String, usize, Arc<str>, Columns)>,
     end: usize,
 }
 
@@ -169,13 +333,18 @@ impl MultiSource {
     }
 
     /// The base offset of `name`, adding it with `text` when it is new.
-    fn base(&mut self, name: &str, text: &Arc<str>) -> usize {
-        if let Some((_, base, _)) = self.files.iter().find(|(n, _, _)| n == name) {
+    fn base(&mut self, name: &str, drawn: &Drawn) -> usize {
+        if let Some((_, base, _, _)) = self.files.iter().find(|(n, _, _, _)| n == name) {
             return *base;
         }
         let base = self.end;
-        self.end = base + text.len() + 1;
-        self.files.push((name.to_string(), base, text.clone()));
+        self.end = base + drawn.text.len() + 1;
+        self.files.push((
+            name.to_string(),
+            base,
+            drawn.text.clone(),
+            drawn.cut.clone(),
+        ));
         base
     }
 }
@@ -188,10 +357,10 @@ impl SourceCode for MultiSource {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let offset = span.offset();
-        let (name, base, text) = self
+        let (name, base, text, cut) = self
             .files
             .iter()
-            .find(|(_, base, text)| offset >= *base && offset + span.len() <= base + text.len())
+            .find(|(_, base, text, _)| offset >= *base && offset + span.len() <= base + text.len())
             .ok_or(MietteError::OutOfBounds)?;
         let local = SourceSpan::new((offset - base).into(), span.len());
         let contents =
@@ -202,11 +371,11 @@ impl SourceCode for MultiSource {
             contents.span().len(),
         );
         Ok(Box::new(MietteSpanContents::new_named(
-            name.clone(),
+            super::printable(name).into_owned(),
             contents.data(),
             global,
             contents.line(),
-            contents.column(),
+            contents.column() + cut.get(&contents.line()).copied().unwrap_or(0),
             contents.line_count(),
         )))
     }
@@ -275,10 +444,47 @@ fn render_finding(
     let mut source = MultiSource::new();
     let mut labels = Vec::new();
     let mut unplaced = Vec::new();
+    // Each file as drawn for this finding: long lines cut to a window
+    // around the spans on them (miette cannot draw very long lines).
+    let mut drawn: HashMap<&str, Drawn> = HashMap::new();
+    for location in &finding.locations {
+        if drawn.contains_key(location.file.as_str()) {
+            continue;
+        }
+        let Some(text) = sources.get(&location.file) else {
+            continue;
+        };
+        let spans: Vec<(usize, usize)> = finding
+            .locations
+            .iter()
+            .filter(|l| l.file == location.file)
+            .filter_map(|l| span_of(&text, l.line, l.column))
+            .collect();
+        let (shown, mapped, cut) = if has_long_line(&text) {
+            let (shown, mapped, cut) = window_long_lines(&text, &spans);
+            (Arc::from(shown), mapped, cut)
+        } else {
+            let mapped = spans.iter().map(|&s| Some(s)).collect();
+            (text.clone(), mapped, Columns::new())
+        };
+        let spans = spans
+            .into_iter()
+            .zip(mapped)
+            .map(|((start, _), m)| (start, m))
+            .collect();
+        let file = Drawn {
+            text: shown,
+            spans,
+            cut,
+        };
+        drawn.insert(location.file.as_str(), file);
+    }
     for (i, location) in finding.locations.iter().enumerate() {
         let placed = sources.get(&location.file).and_then(|text| {
-            let (start, len) = span_of(&text, location.line, location.column)?;
-            let base = source.base(&location.file, &text);
+            let (start, _) = span_of(&text, location.line, location.column)?;
+            let file = drawn.get(location.file.as_str())?;
+            let (start, len) = (*file.spans.get(&start)?)?;
+            let base = source.base(&location.file, file);
             Some(SourceSpan::new((base + start).into(), len))
         });
         match placed {
@@ -319,13 +525,11 @@ fn render_finding(
 
     for location in unplaced {
         // A place with no line (a whole input file) is named by its file alone.
+        let file = super::printable(&location.file);
         let mut line = if location.line == 0 {
-            format!("  --> {}", location.file)
+            format!("  --> {file}")
         } else {
-            format!(
-                "  --> {}:{}:{}",
-                location.file, location.line, location.column
-            )
+            format!("  --> {file}:{}:{}", location.line, location.column)
         };
         if !location.label.is_empty() {
             line.push_str(": ");
@@ -391,7 +595,8 @@ fn step_text(step: &TraceStep, file: &str) -> String {
     if step.line == 0 || file.is_empty() {
         step.action.clone()
     } else {
-        format!("{} ({}:{})", step.action, file, step.line)
+        let file = super::printable(file);
+        format!("{} ({file}:{})", step.action, step.line)
     }
 }
 
@@ -588,6 +793,61 @@ fn render_summary(out: &mut String, report: &Report, style: Style) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_drawn_as_a_window_around_their_span() {
+        let long = format!("let x = {}m.lock();", " ".repeat(70_000));
+        let text = format!("fn main() {{\n{long}\n}}\n");
+        let (start, len) = span_of(&text, 2, 70_009).unwrap();
+        assert_eq!(&text[start..start + len], "m.lock()");
+        let (shown, mapped, cut) = window_long_lines(&text, &[(start, len)]);
+        assert_eq!(shown.lines().count(), 3);
+        assert!(shown.len() < 400, "{}", shown.len());
+        let (s, l) = mapped[0].unwrap();
+        assert_eq!(&shown[s..s + l], "m.lock()");
+        // The line's drawn start plus the cut is the span's real column.
+        let line_start = shown.find('\n').unwrap() + 1;
+        assert_eq!(s - line_start + cut[&1], 70_008);
+    }
+
+    #[test]
+    fn a_finding_past_column_65535_renders_without_panic() {
+        use crate::event::Site;
+        use crate::finding::{Finding, Kind};
+        let dir = std::env::temp_dir().join(format!("interlock-wide-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("wide.rs");
+        let long = format!("let x = {}m.lock();", " ".repeat(70_000));
+        std::fs::write(&file, format!("fn main() {{\n{long}\n}}\n")).unwrap();
+        let name = file.display().to_string();
+        let site = Site::new(name.clone(), 2, 70_009);
+        let finding = Finding::new(Kind::DoubleLock, "locked twice").at(&site, "here");
+        let report = Report::new(vec![finding], Default::default());
+        let text = render_with_width(&report, false, 100);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(text.contains(&format!("{name}:2:70009")), "{text}");
+        assert!(text.contains("m.lock()"), "{text}");
+        assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        use crate::event::Site;
+        use crate::finding::{Finding, Kind};
+        let site = Site::new("a\u{1b}[2Jb.rs", 1, 1);
+        let finding = Finding::new(
+            Kind::AssertionFailure,
+            "main panicked: \u{1b}[31mred\u{202e}",
+        )
+        .at(&site, "\u{7}bell");
+        let report = Report::new(vec![finding], Default::default());
+        let text = render_with_width(&report, false, 100);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{text}"
+        );
+        assert!(text.contains("\\u{1b}[31mred"), "{text}");
+    }
 
     #[test]
     fn spans_cover_the_expression_at_a_column() {

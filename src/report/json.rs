@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Report, Summary};
+use super::{Report, SkippedInput, Summary};
 use crate::finding::Finding;
 
 /// The version of the JSON shape; bumped only on an incompatible change.
@@ -14,9 +14,21 @@ pub const VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     findings: &'a [Finding],
-    summary: &'a Summary,
+    summary: SummaryDocument<'a>,
     #[serde(flatten)]
     extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The summary with what the run passed by and could not use, which only
+/// exist in the JSON when there are some.
+#[derive(Serialize)]
+struct SummaryDocument<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: &'a [SkippedInput],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    not_checked: &'a [SkippedInput],
 }
 
 /// The JSON document of a report, pretty-printed, with a trailing newline.
@@ -31,7 +43,11 @@ pub fn render(report: &Report) -> String {
     let document = Document {
         version: VERSION,
         findings: &report.findings,
-        summary: &report.summary,
+        summary: SummaryDocument {
+            summary: &report.summary,
+            skipped: &report.skipped,
+            not_checked: &report.not_checked,
+        },
         extra,
     };
     let mut text =

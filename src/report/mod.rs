@@ -26,6 +26,13 @@ pub struct Summary {
     pub preemption_bound: Option<usize>,
 }
 
+/// A file a run did not check, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedInput {
+    pub file: String,
+    pub reason: String,
+}
+
 impl Summary {
     /// What the run covered: `3 files (1200 executions, loom engine, preemption bound 2)`.
     pub fn coverage(&self) -> String {
@@ -61,6 +68,29 @@ impl Summary {
     }
 }
 
+/// Text safe to print on a terminal: control characters (other than newline
+/// and tab) and the invisible bidirectional overrides are written as
+/// `\u{..}` escapes, so that a file name or a program's message cannot move
+/// the cursor, recolour the screen or reorder what a reader sees.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let hostile = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `1 error`, `2 errors`.
 pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -76,6 +106,13 @@ pub struct Report {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// Text shown before the findings in the human report (the banker's tables, ...).
     pub preamble: Vec<String>,
+    /// Paths passed by on purpose (not programs, links not followed, not
+    /// regular files), each with why; JSON `summary.skipped`.
+    pub skipped: Vec<SkippedInput>,
+    /// Inputs asked for that could not be used (a program that does not
+    /// compile, or ran out of time before an execution ended), which make
+    /// the exit 2; JSON `summary.not_checked`.
+    pub not_checked: Vec<SkippedInput>,
 }
 
 impl Report {
