@@ -126,7 +126,7 @@ fn direct_method(name: &str) -> bool {
             | "execute"
             | "get_or_init"
             | "force"
-    ) || super::guards::lock_method(name).is_some()
+    ) || super::api::lock_method(name).is_some()
         || name.starts_with("wait")
         || name.starts_with("spawn")
 }

@@ -18,6 +18,7 @@
 //! 7. inline suppressions ([`suppress`]), the configuration ([`config`]) and
 //!    the baseline ([`baseline`]).
 
+pub mod api;
 pub mod baseline;
 pub mod calls;
 pub mod config;
