@@ -196,7 +196,10 @@ impl<'a> Interp<'a> {
                     for c in &self.control {
                         deps.extend_from_slice(c);
                     }
-                    if !deps.is_empty() {
+                    // After a won compare-and-swap the thread owns what
+                    // the swap claimed (a lock-free queue's slot): its
+                    // stores there cannot lose another thread's update.
+                    if !deps.is_empty() && self.claims == 0 {
                         self.event(
                             EventKind::Store {
                                 atomic,
@@ -226,6 +229,9 @@ impl<'a> Interp<'a> {
         }
         let mut out = Val::default().with_deps(&[&r]);
         out.threads = r.threads.clone();
+        if self.foreign(&r.ty) {
+            out.ty = Rc::new(Ty::named(FOREIGN));
+        }
         for v in &vals {
             out.deps.extend_from_slice(&v.deps);
             out.threads.extend_from_slice(&v.threads);
@@ -274,6 +280,35 @@ impl<'a> Interp<'a> {
             out.stdio = true;
         }
         out
+    }
+
+    /// Whether `ty` is a type of another crate that takes no type
+    /// arguments (`tempfile::Builder`, `PathBuf`, `String`): what its
+    /// methods return is that crate's too, never a value of this crate, so
+    /// no method called on it may be guessed by name to be this crate's.
+    /// (A generic type such as `Vec<Session>` may hand out this crate's
+    /// values, and is not foreign.)
+    pub(super) fn foreign(&self, ty: &Ty) -> bool {
+        let ty = self.t.strip(self.krate, ty);
+        let Ty::Path { segs, args } = ty else {
+            return false;
+        };
+        let Some(name) = segs.last() else {
+            return false;
+        };
+        if &**name == FOREIGN {
+            return true;
+        }
+        let c = &self.t.crates[self.krate];
+        args.is_empty()
+            && &**name != "Self"
+            && !self.scope.generics.iter().any(|(g, _)| g == name)
+            && !c.structs.contains_key(name)
+            && !c.methods.contains_key(name)
+            && !c.aliases.contains_key(name)
+            && !c.lock_wrappers.contains(name)
+            && !super::super::tables::is_guard_name(ty)
+            && self.t.data(self.krate, ty) == ty
     }
 
     /// Evaluates arguments; closures among them run here.

@@ -39,7 +39,13 @@ impl<'a> Interp<'a> {
             self.pop_temp(s, &[]);
             let else_state = self.save();
             self.control.push(c.deps.clone());
+            // `if a.compare_exchange(..).is_ok() { .. }`
+            let claimed = matches!(&cond.kind,
+                ExprKind::MethodCall { recv, method, .. }
+                    if &**method == "is_ok" && compare_and_swap(recv));
+            self.claims += u32::from(claimed);
             let v = self.block(then, true);
+            self.claims -= u32::from(claimed);
             let then_state = self.save();
             (v, then_state, (else_state, c.deps))
         };
@@ -159,11 +165,14 @@ impl<'a> Interp<'a> {
                 let _ = self.expr(guard);
                 self.pop_temp(s, &[]);
             }
+            let claimed = compare_and_swap(scrutinee) && success_pattern(&arm.pat);
+            self.claims += u32::from(claimed);
             let s = self.push_temp();
             let value = match &arm.body.kind {
                 ExprKind::Block(b) => self.block(b, true),
                 _ => self.expr(&arm.body),
             };
+            self.claims -= u32::from(claimed);
             let mut keep = value.guards.clone();
             if let Some(local) = value.local {
                 if local >= mark {
@@ -330,4 +339,16 @@ impl<'a> Interp<'a> {
         };
         out
     }
+}
+
+/// `x.compare_exchange(..)` and its kin: an update that only one of the
+/// threads racing for it wins.
+fn compare_and_swap(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::MethodCall { method, .. }
+        if matches!(&**method, "compare_exchange" | "compare_exchange_weak" | "compare_and_swap"))
+}
+
+/// `Ok(..)`: the arm a won compare-and-swap takes.
+fn success_pattern(pat: &Pat) -> bool {
+    matches!(pat, Pat::TupleStruct { path, .. } if path.last().copied() == Some("Ok"))
 }

@@ -56,6 +56,10 @@ use super::lock_names::{Place, Root, INDEX};
 use super::tables::{FnId, ReturnRoot, Tables};
 use crate::event::LockMode;
 
+/// The type of a value a foreign type's method returned: known to be
+/// another crate's, though not which (see `Interp::foreign`).
+const FOREIGN: &str = "<foreign>";
+
 /// Evaluations one function may take (closures inlined at many call sites
 /// and loops walked twice multiply).
 const FUEL: u32 = 400_000;
@@ -70,6 +74,7 @@ pub fn interpret(tables: &Tables, f: FnId) -> FnFacts {
     };
     let file = &tables.files[info.file];
     let mut i = Interp {
+        claims: 0,
         t: tables,
         f,
         krate: info.krate,

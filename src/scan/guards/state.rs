@@ -105,6 +105,9 @@ pub(super) struct LoopFrame {
 }
 
 pub(super) struct Interp<'a> {
+    /// How many branches taken on a won compare-and-swap enclose this
+    /// point: stores here are made by the one thread that won the claim.
+    pub(super) claims: u32,
     pub(super) t: &'a Tables,
     pub(super) f: FnId,
     pub(super) krate: usize,

@@ -9,7 +9,7 @@ pub struct Counter {
 impl Counter {
     pub fn bump(&self) {
         let g = self.n.lock().unwrap();
-        let again = self.n.lock().unwrap();
+        let again = self.n.lock().unwrap(); // expect: double-lock
         drop((g, again));
     }
 }
