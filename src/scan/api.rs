@@ -4,10 +4,28 @@
 
 use crate::event::LockMode;
 
-/// Lock methods: mode, blocks, recursive read, upgradable read.
-pub(crate) fn lock_method(name: &str) -> Option<(LockMode, bool, bool, bool)> {
+/// How an acquisition takes its lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockFlavor {
+    pub mode: LockMode,
+    /// False for `try_lock` and timed locks: they never wait forever.
+    pub blocking: bool,
+    /// parking_lot's `read_recursive`: safe to take while a read is held.
+    pub recursive: bool,
+    /// parking_lot's `upgradable_read`: excludes writers and other
+    /// upgradable readers.
+    pub upgradable: bool,
+    /// A reentrant mutex: the holder may lock it again.
+    pub reentrant: bool,
+}
+
+/// The flavour of a lock method: `lock_method("try_read")` is a shared,
+/// non-blocking acquisition. Whether the lock is reentrant is its type's
+/// business, not the method's: `reentrant` is false here, and the
+/// interpreter sets it from the lock's type.
+pub(crate) fn lock_method(name: &str) -> Option<LockFlavor> {
     use LockMode::{Exclusive as X, Shared as S};
-    Some(match name {
+    let (mode, blocking, recursive, upgradable) = match name {
         "lock" | "lock_arc" | "lock_owned" | "blocking_lock" | "blocking_lock_owned" => {
             (X, true, false, false)
         }
@@ -30,6 +48,13 @@ pub(crate) fn lock_method(name: &str) -> Option<(LockMode, bool, bool, bool)> {
         | "try_read_recursive_for" => (S, false, false, false),
         "try_upgradable_read" | "try_upgradable_read_for" => (S, false, false, true),
         _ => return None,
+    };
+    Some(LockFlavor {
+        mode,
+        blocking,
+        recursive,
+        upgradable,
+        reentrant: false,
     })
 }
 
@@ -51,21 +76,31 @@ pub(crate) fn passes_guard(name: &str) -> bool {
     )
 }
 
-/// Calls that run a closure on another thread or task.
+/// Calls that run a closure on another thread or task: `spawn` and its
+/// kin in std, tokio, rayon, async-std, smol and the futures executors
+/// (`spawn_blocking`, `spawn_local`, ...), and thread pools' `execute`.
 pub(crate) fn spawns(name: &str) -> bool {
+    name == "spawn" || name.starts_with("spawn_") || name == "execute"
+}
+
+/// Calls that make a function matter to the analysis by themselves:
+/// locks, atomics, condvars, spawns, joins and lazy initialisation.
+pub(crate) fn makes_relevant(name: &str) -> bool {
     matches!(
         name,
-        "spawn"
-            | "spawn_blocking"
-            | "spawn_local"
-            | "spawn_fifo"
-            | "spawn_ok"
-            | "spawn_detached"
-            | "spawn_with_handle"
-            | "spawn_scoped"
-            | "execute"
-            | "spawn_broadcast"
-    )
+        "load"
+            | "store"
+            | "swap"
+            | "notify_one"
+            | "notify_all"
+            | "join"
+            | "unlocked"
+            | "scope"
+            | "get_or_init"
+            | "force"
+    ) || lock_method(name).is_some()
+        || name.starts_with("wait")
+        || spawns(name)
 }
 
 /// Macros that never return.

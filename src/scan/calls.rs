@@ -103,8 +103,6 @@ const COMMON: &[&str] = &[
     "values",
     "keys",
     "shutdown",
-    "spawn",
-    "execute",
     "handle",
     "process",
     "apply",
@@ -496,7 +494,8 @@ impl Tables {
             Some(f)
                 if f.len() == 1
                     && self.fns[f[0] as usize].def.params.len() == args
-                    && !COMMON.contains(&name) =>
+                    && !COMMON.contains(&name)
+                    && !super::api::spawns(name) =>
             {
                 f.clone()
             }

@@ -55,12 +55,10 @@ impl<'a> Interp<'a> {
         if !callees.is_empty() {
             return self.user_call(callees, Some(r), args, pos);
         }
-        if let Some((mode, blocking, recursive, upgradable)) = lock_method(method) {
+        if let Some(flavor) = lock_method(method) {
             let expected_args = usize::from(method.ends_with("_for") || method.ends_with("_until"));
             if args.len() == expected_args {
-                if let Some(v) =
-                    self.acquire(&r, method, mode, blocking, recursive, upgradable, pos)
-                {
+                if let Some(v) = self.acquire(&r, method, flavor, pos) {
                     let _ = self.exprs(args);
                     return v;
                 }
@@ -325,15 +323,11 @@ impl<'a> Interp<'a> {
 
     /// A lock method on `r`: an acquisition when `r` is a lock (or, its
     /// type unknown, looks like one). Returns the guard (or lock future).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn acquire(
         &mut self,
         r: &Val,
         method: &str,
-        mode: LockMode,
-        blocking: bool,
-        recursive: bool,
-        upgradable: bool,
+        flavor: LockFlavor,
         pos: Pos,
     ) -> Option<Val> {
         if r.stdio {
@@ -368,14 +362,17 @@ impl<'a> Interp<'a> {
             Some(p) => p.clone(),
             None => Place::new(Root::Unknown, (*r.ty).clone(), method, self.krate, self.f),
         };
-        let reentrant = lock_ty.is_some_and(|l| l.reentrant);
+        let flavor = LockFlavor {
+            reentrant: lock_ty.is_some_and(|l| l.reentrant),
+            ..flavor
+        };
         let acq = Acq {
             place,
-            mode,
-            recursive,
-            upgradable,
-            reentrant,
-            blocking,
+            mode: flavor.mode,
+            recursive: flavor.recursive,
+            upgradable: flavor.upgradable,
+            reentrant: flavor.reentrant,
+            blocking: flavor.blocking,
             awaited: false,
             typed,
         };
@@ -383,7 +380,7 @@ impl<'a> Interp<'a> {
         let guard = self.new_guard(GuardLock::Direct(acq), pos);
         self.event_holding(EventKind::Acquire { guard }, pos, held);
         let data = self.t.data(self.krate, &r.ty).clone();
-        let ty = guard_ty(mode, data);
+        let ty = guard_ty(flavor.mode, data);
         Some(Val {
             guards: vec![guard],
             place: r.place.clone(),

@@ -48,7 +48,7 @@ use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::api::{diverges, lock_method, passes_guard, spawns};
+use super::api::{diverges, lock_method, passes_guard, spawns, LockFlavor};
 use super::calls::Scope;
 use super::discover::Edition;
 use super::ir::*;
