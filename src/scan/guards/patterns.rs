@@ -116,22 +116,40 @@ impl<'a> Interp<'a> {
                 let mut rest = v.clone();
                 for (i, p) in elems.iter().enumerate() {
                     // `Ok(g)`: `g` is the whole value, unwrapped.
-                    let part = if is_wrapper && elems.len() == 1 {
+                    let mut part = if is_wrapper && elems.len() == 1 {
                         let mut part = rest.clone();
                         part.ty = Rc::new(unwrap_ty(&rest.ty));
                         part
                     } else if i == 0 || !binds_by_value(&elems[..i]) {
                         let mut part = rest.clone();
-                        part.ty = Rc::new(match &*rest.ty {
-                            Ty::Tuple(tys) => tys.get(i).cloned().unwrap_or_default(),
-                            _ => Ty::Infer,
-                        });
-                        part.place = None;
+                        // `let (lock, cvar) = &*pair;` (the std docs'
+                        // idiom): each name is that element of the tuple,
+                        // through references and `Arc`s.
+                        let tuple = match self.t.strip(self.krate, &rest.ty) {
+                            Ty::Tuple(tys) if matches!(pat, Pat::Tuple(_)) => Some(tys),
+                            _ => None,
+                        };
+                        part.ty = Rc::new(
+                            tuple
+                                .and_then(|tys| tys.get(i).cloned())
+                                .unwrap_or_default(),
+                        );
+                        part.place = match tuple {
+                            Some(_) => rest.place.as_ref().map(|p| p.field(&i.to_string())),
+                            None => None,
+                        };
                         part
                     } else {
                         Val::default()
                     };
-                    let whole_part = is_wrapper && elems.len() == 1;
+                    // A tuple's element known by place is bound as a value
+                    // of its own (its place and type kept).
+                    let known_element = !is_wrapper && part.place.is_some();
+                    if known_element {
+                        part.closure = None;
+                        part.threads = Vec::new();
+                    }
+                    let whole_part = (is_wrapper && elems.len() == 1) || known_element;
                     self.bind_pattern(p, &part, whole_part);
                     if binds_by_value(std::slice::from_ref(p)) {
                         rest.guards.clear();
@@ -140,9 +158,19 @@ impl<'a> Interp<'a> {
             }
             Pat::Struct { fields, .. } => {
                 let mut rest = v.clone();
-                rest.place = None;
-                for (_, p) in fields {
-                    self.bind_pattern(p, &rest, false);
+                let whole_place = rest.place.take();
+                for (name, p) in fields {
+                    // `let Ctx { sessions, .. } = &*ctx;`: `sessions` is
+                    // that field, of that type.
+                    let mut part = rest.clone();
+                    part.place = whole_place.as_ref().map(|w| w.field(name));
+                    part.closure = None;
+                    part.threads = Vec::new();
+                    if let Some(ty) = self.t.field_ty(self.krate, &rest.ty, name) {
+                        part.ty = Rc::new(ty);
+                    }
+                    let known_field = part.place.is_some();
+                    self.bind_pattern(p, &part, known_field);
                     if binds_by_value(std::slice::from_ref(p)) {
                         rest.guards.clear();
                     }
