@@ -28,6 +28,7 @@ pub mod guards;
 pub mod ir;
 pub mod lock_names;
 pub mod lower;
+pub mod old_syntax;
 pub mod parse;
 pub mod summary;
 pub mod suppress;

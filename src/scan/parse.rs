@@ -169,7 +169,11 @@ pub fn parse_text(text: &str, module: &[super::ir::Sym]) -> Parsed {
             reason: format!("brackets nest deeper than {MAX_NESTING} levels"),
         };
     }
-    match syn::parse_file(text) {
+    // 2015-edition code syn's grammar no longer takes (anonymous trait
+    // method parameters) gets a second, tolerant parse before it is skipped.
+    let parsed =
+        syn::parse_file(text).or_else(|e| super::old_syntax::parse_tolerant(text).ok_or(e));
+    match parsed {
         Ok(ast) => {
             let mut items = super::lower::lower_file(&ast, module);
             drop(ast);
