@@ -14,6 +14,7 @@ impl<'a> Interp<'a> {
         els: Option<&'a Expr>,
     ) -> Val {
         let mark = self.locals.len();
+        let mut lost_returns = false;
         let (then_val, then_state, else_state) = if has_let(cond) {
             // `if let`: in 2024 the scrutinee's temporaries are dropped
             // before `else`; before, they live through it.
@@ -46,6 +47,12 @@ impl<'a> Interp<'a> {
             self.claims += u32::from(claimed);
             let v = self.block(then, true);
             self.claims -= u32::from(claimed);
+            // `if a.compare_exchange(..).is_err() { return }`: whatever
+            // follows in the block runs only for the thread that won.
+            lost_returns = self.dead
+                && matches!(&cond.kind,
+                    ExprKind::MethodCall { recv, method, .. }
+                        if &**method == "is_err" && compare_and_swap(recv));
             let then_state = self.save();
             (v, then_state, (else_state, c.deps))
         };
@@ -65,6 +72,9 @@ impl<'a> Interp<'a> {
         let _ = deps;
         let else_state = self.save();
         self.merge(vec![then_state, else_state]);
+        if lost_returns && els.is_none() {
+            self.claims += 1;
+        }
         let mut out = then_val;
         if let Some(e) = else_val {
             out.guards.extend(e.guards);

@@ -57,6 +57,9 @@ impl<'a> Interp<'a> {
     /// edition 2024).
     pub(super) fn block(&mut self, b: &'a Block, scope: bool) -> Val {
         let mark = self.locals.len();
+        // A claim won inside the block (`if cas.is_err() { return }`) ends
+        // with it.
+        let claims = self.claims;
         let n = b.stmts.len();
         let mut value = Val::default();
         for (i, stmt) in b.stmts.iter().enumerate() {
@@ -99,6 +102,7 @@ impl<'a> Interp<'a> {
         }
         let keep = value.guards.clone();
         self.pop_locals(mark, &keep);
+        self.claims = claims;
         value
     }
 

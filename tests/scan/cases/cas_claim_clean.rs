@@ -39,3 +39,21 @@ impl Channel {
         }
     }
 }
+
+impl Channel {
+    /// The other spelling: the losers leave, the winner goes on.
+    pub fn advance_or_retry(&self) -> bool {
+        let block = self.head.block.load(Ordering::Acquire);
+        let head = self.head.index.load(Ordering::Acquire);
+        if self
+            .head
+            .index
+            .compare_exchange_weak(head, head + 1, Ordering::SeqCst, Ordering::Acquire)
+            .is_err()
+        {
+            return false;
+        }
+        self.head.block.store(block + 1, Ordering::Release);
+        true
+    }
+}
