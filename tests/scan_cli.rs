@@ -269,10 +269,11 @@ fn denied_warnings_fail_the_gate_and_excluded_paths_are_not_read() {
     assert_eq!(code(&out), 1);
     assert_eq!(json(&out)["findings"][0]["severity"], "error");
 
+    // Excluding every file leaves nothing checked: not a pass.
     std::fs::write(dir.join("interlock.toml"), "exclude = [\"src/lib.rs\"]\n").unwrap();
     let out = interlock_in(&dir, &["scan", "--format", "json"]);
-    assert_eq!(code(&out), 0);
-    assert_eq!(json(&out)["summary"]["files"], 0);
+    assert_eq!(code(&out), 2);
+    assert!(stdout(&out).is_empty());
 }
 
 #[test]
@@ -411,17 +412,207 @@ fn baselines_hold_back_known_findings_and_let_new_ones_fail() {
 fn unparsable_files_are_warnings_and_the_rest_is_scanned() {
     let dir = buggy_crate("unparsable");
     std::fs::write(dir.join("src/broken.rs"), "fn main( {\n").unwrap();
-    std::fs::write(dir.join("src/latin1.rs"), [0x66, 0x6e, 0xe9, 0x0a]).unwrap();
     let out = interlock_in(&dir, &["scan", "--format", "json"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("src/broken.rs:1:"), "{err}");
     assert!(err.contains("cannot parse"), "{err}");
-    assert!(err.contains("src/latin1.rs"), "{err}");
     let report = json(&out);
     assert_eq!(report["summary"]["files"], 1);
-    assert_eq!(report["scan"]["skipped"].as_array().unwrap().len(), 2);
+    assert_eq!(report["scan"]["skipped"].as_array().unwrap().len(), 1);
     assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_scanned_with_a_warning_not_counted_lock_free() {
+    let dir = temp_dir("latin1");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"latin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    // `// caf\xe9` in Latin-1, above a double lock.
+    let mut text = b"// caf\xe9\nuse std::sync::Mutex;\n".to_vec();
+    text.extend_from_slice(
+        b"pub fn f(m: &Mutex<u8>) {\n    let a = m.lock().unwrap();\n    let b = m.lock().unwrap();\n    drop((a, b));\n}\n",
+    );
+    std::fs::write(dir.join("src/lib.rs"), text).unwrap();
+    let out = interlock_in(&dir, &["scan", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("src/lib.rs: not UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        kinds_and_lines(&json(&out)),
+        [("double-lock".to_string(), 5)]
+    );
+}
+
+/// `cargo metadata --no-deps` of the workspace at `dir`: each member's
+/// manifest directory.
+fn cargo_members(dir: &Path) -> Vec<PathBuf> {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metadata = json(&out);
+    metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            Path::new(p["manifest_path"].as_str().unwrap())
+                .parent()
+                .unwrap()
+                .to_path_buf()
+        })
+        .collect()
+}
+
+fn rs_files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        rs_files_under(&path)
+                    } else {
+                        usize::from(path.extension().is_some_and(|x| x == "rs"))
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_workspace_is_scanned_as_cargo_sees_it_members_from_path_dependencies_included() {
+    let root = Path::new(ROOT).join("tests/scan/crates/pathdeps");
+    let members = cargo_members(&root);
+    // The root lists two members; the other four are path dependencies.
+    assert_eq!(members.len(), 6, "{members:?}");
+    let files: usize = members.iter().map(|m| rs_files_under(&m.join("src"))).sum();
+
+    let out = interlock(&["scan", "tests/scan/crates/pathdeps", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["scan"]["crates"], members.len());
+    assert_eq!(report["summary"]["files"], files);
+    assert!(
+        stderr(&out).contains(&format!("scanned {files} files in 6 crates")),
+        "{}",
+        stderr(&out)
+    );
+    // Found only through a path dependency of a path dependency; the
+    // excluded crate and the nested workspace (the same bug) are not read.
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["locations"][0]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["tests/scan/crates/pathdeps/libs/util/src/lib.rs"]);
+    assert_eq!(kinds_and_lines(&report), [("double-lock".to_string(), 12)]);
+}
+
+#[test]
+fn a_member_that_does_not_exist_and_an_empty_manifest_are_warnings_not_silence() {
+    let dir = temp_dir("members");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"gone\", \"bare\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("bare/src")).unwrap();
+    std::fs::write(dir.join("bare/Cargo.toml"), "").unwrap();
+    std::fs::write(
+        dir.join("bare/src/lib.rs"),
+        "use std::sync::Mutex;\npub fn f(m: &Mutex<u8>) {\n    let a = m.lock().unwrap();\n    let b = m.lock().unwrap();\n    drop((a, b));\n}\n",
+    )
+    .unwrap();
+    let out = interlock_in(&dir, &["scan", "--format", "json"]);
+    let err = stderr(&out);
+    assert!(err.contains("member `gone`"), "{err}");
+    assert!(err.contains("neither [package] nor [workspace]"), "{err}");
+    assert_eq!(code(&out), 1, "{err}");
+    assert_eq!(
+        kinds_and_lines(&json(&out)),
+        [("double-lock".to_string(), 4)]
+    );
+
+    // An empty Cargo.toml given directly does not hide its `src/` either.
+    let out = interlock_in(&dir.join("bare"), &["scan", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn nothing_left_to_scan_exits_2() {
+    let dir = temp_dir("nothing");
+    let out = interlock_in(&dir, &["scan"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no `.rs` file found"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        dir.join("src/broken.rs"),
+        "static M: std::sync::Mutex<u8> = std::sync::Mutex::new(0);\nfn main( {\n",
+    )
+    .unwrap();
+    let out = interlock_in(&dir, &["scan", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("src/broken.rs:2:"), "{err}");
+    assert!(err.contains("every file was skipped"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_dangling_links_are_skipped_never_opened() {
+    let dir = buggy_crate("fifo");
+    let fifo = dir.join("src/pipe.rs");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    std::os::unix::fs::symlink(dir.join("src/nowhere.rs"), dir.join("src/dangling.rs")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("src/loop")).unwrap();
+    let out = interlock_in(&dir, &["scan", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("src/pipe.rs: skipped: not a regular file"),
+        "{err}"
+    );
+    assert!(err.contains("src/dangling.rs: skipped"), "{err}");
+    assert!(err.contains("src/loop` is a link to a directory"), "{err}");
+    let report = json(&out);
+    assert_eq!(report["scan"]["skipped"].as_array().unwrap().len(), 2);
+    assert_eq!(report["summary"]["files"], 1);
+
+    // Named on the command line, a FIFO is input that cannot be used.
+    let out = interlock_in(&dir, &["scan", "src/pipe.rs"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

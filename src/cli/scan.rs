@@ -69,7 +69,7 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
         None => None,
     };
     let options = scan::Options {
-        paths,
+        paths: paths.clone(),
         config,
         jobs: args.jobs,
         baseline,
@@ -87,6 +87,19 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
         for warning in &outcome.warnings {
             let _ = writeln!(err, "warning: {warning}");
         }
+        if outcome.files > 0 {
+            let _ = writeln!(
+                err,
+                "scanned {} in {}{}",
+                plural(outcome.files, "file"),
+                plural(outcome.crates, "crate"),
+                if outcome.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} skipped", plural(outcome.skipped.len(), "file"))
+                }
+            );
+        }
         if outcome.baselined > 0 {
             let _ = writeln!(
                 err,
@@ -95,6 +108,27 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
                 if outcome.baselined == 1 { "" } else { "s" }
             );
         }
+    }
+    // Exit 0 promises that something was checked: a path with no Rust file,
+    // or whose every file was skipped, is input that could not be used.
+    if outcome.files == 0 {
+        let shown: Vec<String> = options
+            .paths
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        let why = if outcome.skipped.is_empty() {
+            "no `.rs` file found".to_string()
+        } else {
+            format!(
+                "every file was skipped ({}; see the warnings above)",
+                plural(outcome.skipped.len(), "file")
+            )
+        };
+        return Err(Failure::Input(Box::new(InputError::new(format!(
+            "nothing scanned in {}: {why}",
+            shown.join(", ")
+        )))));
     }
     if let Some(file) = &args.write_baseline {
         let text = Baseline::of(&outcome.all_findings).to_json();
@@ -108,4 +142,13 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
         return Ok(EXIT_CLEAN);
     }
     super::emit(&outcome.report, &args.output)
+}
+
+/// `1 file`, `3 files`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

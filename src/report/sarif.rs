@@ -16,6 +16,16 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const SARIF_VERSION: &str = "2.1.0";
 /// The key of interlock's own fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "interlock/v1";
+/// Where to learn about the tool (`tool.driver.informationUri`): the
+/// package's homepage or repository when the manifest names one.
+pub const INFORMATION_URI: &str = match (
+    option_env!("CARGO_PKG_HOMEPAGE"),
+    option_env!("CARGO_PKG_REPOSITORY"),
+) {
+    (Some(home), _) if !home.is_empty() => home,
+    (_, Some(repository)) if !repository.is_empty() => repository,
+    _ => "https://crates.io/crates/interlock",
+};
 
 /// The SARIF log of a report, pretty-printed, with a trailing newline.
 pub fn render(report: &Report) -> String {
@@ -48,6 +58,7 @@ pub fn render(report: &Report) -> String {
             "tool": {
                 "driver": {
                     "name": "interlock",
+                    "informationUri": INFORMATION_URI,
                     "version": env!("CARGO_PKG_VERSION"),
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
@@ -84,6 +95,20 @@ pub fn pascal_case(name: &str) -> String {
         .collect()
 }
 
+/// A rule's `name`: its id in PascalCase. SARIF wants the name to differ
+/// from the opaque `id` (compared without case), so a one-word kind says
+/// what it found in two words.
+pub fn rule_name(kind: Kind) -> String {
+    let name = pascal_case(kind.as_str());
+    if !name.eq_ignore_ascii_case(kind.as_str()) {
+        return name;
+    }
+    match kind {
+        Kind::Deadlock => "ThreadsDeadlocked".into(),
+        _ => format!("{name}Found"),
+    }
+}
+
 fn rule(kind: Kind) -> Value {
     let what = catalogue::section(kind, "What it is").unwrap_or(kind.summary());
     let fix = catalogue::section(kind, "The fix").unwrap_or("");
@@ -91,7 +116,7 @@ fn rule(kind: Kind) -> Value {
         format!("{what}\n\nThe fix:\n{fix}\n\nRun `interlock explain {kind}` for an example.");
     json!({
         "id": kind.as_str(),
-        "name": pascal_case(kind.as_str()),
+        "name": rule_name(kind),
         "shortDescription": { "text": kind.summary() },
         "fullDescription": { "text": what },
         "help": {
@@ -300,6 +325,9 @@ mod tests {
     fn names_and_uris() {
         assert_eq!(pascal_case("lock-order-inversion"), "LockOrderInversion");
         assert_eq!(pascal_case("deadlock"), "Deadlock");
+        for kind in Kind::ALL {
+            assert!(!rule_name(kind).eq_ignore_ascii_case(kind.as_str()));
+        }
         assert_eq!(uri("./src\\a b.rs"), "src/a%20b.rs");
         assert_eq!(uri("/nowhere/x.rs"), "file:///nowhere/x.rs");
         let cwd = std::env::current_dir().unwrap();

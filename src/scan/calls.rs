@@ -103,8 +103,6 @@ const COMMON: &[&str] = &[
     "values",
     "keys",
     "shutdown",
-    "spawn",
-    "execute",
     "handle",
     "process",
     "apply",
@@ -334,7 +332,7 @@ impl Tables {
             return Vec::new();
         };
         if let Some(f) = c.methods.get(type_name).and_then(|m| m.get(name)) {
-            return self.nearest(scope, f.clone());
+            return self.nearest(scope, self.inherent_first(f.clone()));
         }
         if let Some(target) = self.use_target(scope, type_name) {
             if let Some(last) = target.last() {
@@ -379,7 +377,7 @@ impl Tables {
                             .filter(|&f| self.fns[f as usize].def.self_param.is_some())
                             .collect();
                         if !methods.is_empty() {
-                            return self.nearest(scope, methods);
+                            return self.nearest(scope, self.inherent_first(methods));
                         }
                     }
                     if type_name == "Self" || self.is_generic(scope, type_name) {
@@ -394,6 +392,13 @@ impl Tables {
                     if std::ptr::eq(next, current) {
                         return Vec::new();
                     }
+                    // A guard (or lock) of unknown data: whatever the
+                    // method is, it is the data's, which is no type seen
+                    // here; a guess by name would pick the crate's own.
+                    if matches!(next, Ty::Infer) && !matches!(self.strip(krate, current), Ty::Infer)
+                    {
+                        return Vec::new();
+                    }
                     current = next;
                 }
                 Ty::Infer => return self.by_name(krate, name, args),
@@ -401,6 +406,22 @@ impl Tables {
             }
         }
         Vec::new()
+    }
+
+    /// Rust looks a method up among the type's inherent methods before its
+    /// traits': `self.upgrade(g)` inside `impl Service for Updater` runs
+    /// `Updater`'s own `upgrade` when it has one.
+    fn inherent_first(&self, found: Vec<FnId>) -> Vec<FnId> {
+        let inherent: Vec<FnId> = found
+            .iter()
+            .copied()
+            .filter(|&f| self.fns[f as usize].trait_name.is_none())
+            .collect();
+        if inherent.is_empty() {
+            found
+        } else {
+            inherent
+        }
     }
 
     /// Of methods found by their type's name, those of the type defined
@@ -473,7 +494,8 @@ impl Tables {
             Some(f)
                 if f.len() == 1
                     && self.fns[f[0] as usize].def.params.len() == args
-                    && !COMMON.contains(&name) =>
+                    && !COMMON.contains(&name)
+                    && !super::api::spawns(name) =>
             {
                 f.clone()
             }

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::ir::Sym;
+use super::workspace::{self, Manifest, ManifestError, PathDep};
 use crate::input::InputError;
 
 /// The Rust edition, as far as it changes how long temporaries live.
@@ -69,6 +70,9 @@ pub struct Discovery {
     pub files: Vec<SourceFile>,
     /// Problems that do not stop the scan (an unreadable nested Cargo.toml).
     pub warnings: Vec<String>,
+    /// What could not be read (a directory that cannot be listed, a FIFO
+    /// named `.rs`), and why: never counted as scanned.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// Path patterns: `*` and `?` within a component, `**` for any number of
@@ -181,9 +185,36 @@ struct Walker<'a> {
     root: PathBuf,
 }
 
+/// `app/../libs/core` -> `libs/core`, without touching the disk (so that
+/// findings name files the way a reader would).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            _ => out.push(c.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Finds the files under `paths`, leaving out what `exclude` matches
-/// (relative to each PATH). A PATH that does not exist, or a malformed
-/// Cargo.toml given as a PATH, is an error.
+/// (relative to each PATH). A PATH that does not exist or is not a regular
+/// file or directory, or a malformed Cargo.toml given as a PATH, is an
+/// error.
 pub fn discover(paths: &[PathBuf], exclude: &Globs) -> Result<Discovery, Box<InputError>> {
     let mut walker = Walker {
         out: Discovery::default(),
@@ -205,12 +236,18 @@ pub fn discover(paths: &[PathBuf], exclude: &Globs) -> Result<Discovery, Box<Inp
             )))
         })?;
         if meta.is_dir() {
-            if path.join("Cargo.toml").is_file() {
-                walker.manifest(path, None, true)?;
+            if workspace::has_manifest(path) {
+                walker.manifest(path, true)?;
             } else {
                 let krate = walker.add_crate(String::new(), Edition::default());
-                walker.plain_dir(path, krate, &[]);
+                walker.walk(path, krate, &[], false);
             }
+        } else if !meta.is_file() {
+            // A FIFO or a device: reading it could block forever.
+            return Err(Box::new(InputError::new(format!(
+                "cannot scan `{}`: not a regular file or directory",
+                path.display()
+            ))));
         } else if path.file_name().is_some_and(|n| n == "Cargo.toml") {
             let dir = path.parent().unwrap_or(Path::new("."));
             let dir = if dir.as_os_str().is_empty() {
@@ -218,7 +255,7 @@ pub fn discover(paths: &[PathBuf], exclude: &Globs) -> Result<Discovery, Box<Inp
             } else {
                 dir
             };
-            walker.manifest(dir, None, true)?;
+            walker.manifest(dir, true)?;
         } else {
             let (name, edition) = enclosing_crate(path);
             let krate = walker.add_crate(name, edition);
@@ -230,25 +267,18 @@ pub fn discover(paths: &[PathBuf], exclude: &Globs) -> Result<Discovery, Box<Inp
 
 /// The crate name and edition of the Cargo.toml nearest above a loose file.
 fn enclosing_crate(file: &Path) -> (String, Edition) {
-    let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let absolute = canonical(file);
     let mut dir = absolute.parent();
     while let Some(d) = dir {
-        let manifest = d.join("Cargo.toml");
-        if let Ok(text) = std::fs::read_to_string(&manifest) {
-            if let Ok(table) = text.parse::<toml::Table>() {
-                if let Some(package) = table.get("package").and_then(|p| p.as_table()) {
-                    let name = package
-                        .get("name")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or("")
-                        .replace('-', "_");
-                    let edition = package
-                        .get("edition")
-                        .and_then(|e| e.as_str())
-                        .and_then(Edition::parse)
-                        .unwrap_or(Edition::E2015);
-                    return (name, edition);
-                }
+        if workspace::has_manifest(d) {
+            if let Ok(Manifest {
+                package: Some(package),
+                ..
+            }) = workspace::read(d)
+            {
+                let ws = workspace::enclosing_workspace(d, &package);
+                let edition = workspace::edition_of(&package, ws.as_ref().map(|(_, w)| w));
+                return (package.name, edition);
             }
             break;
         }
@@ -271,166 +301,248 @@ impl Walker<'_> {
         self.exclude.matches(&relative.to_string_lossy())
     }
 
-    /// A crate or workspace directory. `top`: given on the command line, so
-    /// a malformed manifest is an error rather than a warning.
-    fn manifest(
+    /// Reads `dir/Cargo.toml`. `top`: given on the command line, so a
+    /// manifest that cannot be used is an error rather than a warning.
+    fn read_manifest(
         &mut self,
         dir: &Path,
-        workspace_edition: Option<Edition>,
         top: bool,
-    ) -> Result<(), Box<InputError>> {
-        let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if !self.seen_crates.insert(key) {
-            return Ok(());
-        }
+    ) -> Result<Option<Manifest>, Box<InputError>> {
         let manifest_path = dir.join("Cargo.toml");
-        let text = match std::fs::read_to_string(&manifest_path) {
-            Ok(text) => text,
-            Err(e) => {
-                let message = format!("cannot read `{}`: {e}", manifest_path.display());
-                if top {
-                    return Err(Box::new(InputError::new(message)));
-                }
-                self.out.warnings.push(message);
-                return Ok(());
+        let error = match workspace::read(dir) {
+            Ok(m) => return Ok(Some(m)),
+            Err(ManifestError::Unreadable(e)) => {
+                InputError::new(format!("cannot read `{}`: {e}", tidy(&manifest_path)))
             }
-        };
-        let table = match text.parse::<toml::Table>() {
-            Ok(table) => table,
-            Err(e) => {
+            Err(ManifestError::Malformed {
+                message,
+                span,
+                text,
+            }) => {
                 let name = tidy(&manifest_path);
-                let span = e.span().unwrap_or(0..0);
-                let error = InputError::at(
-                    format!("malformed `{name}`: {}", e.message()),
+                InputError::at(
+                    format!("malformed `{name}`: {message}"),
                     &name,
                     &text,
                     span,
                     "here",
-                );
-                if top {
-                    return Err(Box::new(error));
-                }
-                self.out.warnings.push(error.plain());
-                return Ok(());
+                )
             }
         };
-        let workspace = table.get("workspace").and_then(|w| w.as_table());
-        let ws_edition = workspace
-            .and_then(|w| w.get("package"))
-            .and_then(|p| p.get("edition"))
-            .and_then(|e| e.as_str())
-            .and_then(Edition::parse)
-            .or(workspace_edition);
-
-        if let Some(package) = table.get("package").and_then(|p| p.as_table()) {
-            let name = package
-                .get("name")
-                .and_then(|n| n.as_str())
-                .unwrap_or("")
-                .replace('-', "_");
-            let edition = match package.get("edition") {
-                Some(toml::Value::String(s)) => Edition::parse(s).unwrap_or_default(),
-                Some(toml::Value::Table(t)) if t.get("workspace").is_some() => {
-                    ws_edition.unwrap_or(Edition::E2015)
-                }
-                _ => Edition::E2015,
-            };
-            let krate = self.add_crate(name, edition);
-            let src = dir.join("src");
-            if src.is_dir() && !self.excluded(&src) {
-                self.walk(&src, krate, &[], true);
-            }
-            // Targets declared outside `src/`.
-            let mut extra: Vec<&str> = Vec::new();
-            if let Some(path) = table
-                .get("lib")
-                .and_then(|l| l.get("path"))
-                .and_then(|p| p.as_str())
-            {
-                extra.push(path);
-            }
-            if let Some(bins) = table.get("bin").and_then(|b| b.as_array()) {
-                extra.extend(
-                    bins.iter()
-                        .filter_map(|b| b.get("path").and_then(|p| p.as_str())),
-                );
-            }
-            for path in extra {
-                let file = dir.join(path);
-                if !file.starts_with(&src) && file.is_file() && !self.excluded(&file) {
-                    let display = tidy(&file);
-                    self.file(&file, display, krate, Vec::new());
-                }
-            }
+        if top {
+            return Err(Box::new(error));
         }
+        self.out.warnings.push(error.plain());
+        Ok(None)
+    }
 
-        if let Some(workspace) = workspace {
-            let excluded: Vec<String> = workspace
-                .get("exclude")
-                .and_then(|e| e.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let excluded = Globs::new(&excluded);
-            let members = workspace
-                .get("members")
-                .and_then(|m| m.as_array())
-                .cloned()
-                .unwrap_or_default();
-            for member in members.iter().filter_map(|m| m.as_str()) {
-                for member_dir in expand_member(dir, member) {
-                    let relative = member_dir.strip_prefix(dir).unwrap_or(&member_dir);
-                    if excluded.matches(&relative.to_string_lossy())
-                        || self.excluded(&member_dir)
-                        || !member_dir.join("Cargo.toml").is_file()
-                    {
-                        continue;
-                    }
-                    self.manifest(&member_dir, ws_edition, false)?;
-                }
-            }
+    /// A crate or workspace directory.
+    fn manifest(&mut self, dir: &Path, top: bool) -> Result<(), Box<InputError>> {
+        if self.seen_crates.contains(&canonical(dir)) {
+            return Ok(());
         }
+        let Some(manifest) = self.read_manifest(dir, top)? else {
+            return Ok(());
+        };
+        if manifest.workspace.is_some() {
+            return self.workspace(dir, manifest);
+        }
+        let Some(package) = &manifest.package else {
+            self.bare_manifest(dir);
+            return Ok(());
+        };
+        let ws = workspace::enclosing_workspace(dir, package);
+        let edition = workspace::edition_of(package, ws.as_ref().map(|(_, w)| w));
+        self.package(dir, package, edition);
         Ok(())
     }
 
-    /// A directory without a Cargo.toml: every `.rs` file, and crates inside.
-    fn plain_dir(&mut self, dir: &Path, krate: usize, module: &[Sym]) {
-        self.walk(dir, krate, module, false);
+    /// A workspace root and its members as Cargo sees them: `members` (and
+    /// `default-members`) expanded, `exclude` taken out, the root package,
+    /// and every path dependency of a member that lies under the root.
+    fn workspace(&mut self, root: &Path, manifest: Manifest) -> Result<(), Box<InputError>> {
+        let table = manifest.workspace.clone().unwrap_or_default();
+        let root_abs = canonical(root);
+        let excluded = |dir: &Path| {
+            let dir = canonical(dir);
+            table
+                .exclude
+                .iter()
+                .any(|e| dir.starts_with(root_abs.join(e)))
+        };
+        let mut queue: std::collections::VecDeque<PathBuf> = std::collections::VecDeque::new();
+        if manifest.package.is_some() {
+            queue.push_back(root.to_path_buf());
+        }
+        for member in table.members.iter().chain(&table.default_members) {
+            let dirs = expand_member(root, member);
+            let globbed = member.contains(['*', '?']);
+            for dir in dirs {
+                if globbed && (excluded(&dir) || !workspace::has_manifest(&dir)) {
+                    continue;
+                }
+                if !workspace::has_manifest(&dir) {
+                    self.out.warnings.push(format!(
+                        "workspace member `{member}` of `{}` has no Cargo.toml: skipped",
+                        tidy(&root.join("Cargo.toml"))
+                    ));
+                    continue;
+                }
+                queue.push_back(dir);
+            }
+        }
+        let mut visited = HashSet::new();
+        while let Some(dir) = queue.pop_front() {
+            let key = canonical(&dir);
+            if !visited.insert(key.clone()) || self.excluded(&dir) {
+                continue;
+            }
+            let member = if key == root_abs {
+                Some(manifest.clone())
+            } else {
+                self.read_manifest(&dir, false)?
+            };
+            let Some(member) = member else { continue };
+            if key != root_abs && member.workspace.is_some() {
+                // A workspace of its own inside this one.
+                self.manifest(&dir, false)?;
+                continue;
+            }
+            let Some(package) = &member.package else {
+                self.bare_manifest(&dir);
+                continue;
+            };
+            if self.seen_crates.contains(&key) {
+                continue;
+            }
+            let edition = workspace::edition_of(package, Some(&table));
+            self.package(&dir, package, edition);
+            for dep in &member.path_deps {
+                let path = match dep {
+                    PathDep::Path(p) => lexical(&dir.join(p)),
+                    PathDep::Workspace(name) => match table.path_dependencies.get(name) {
+                        Some(p) => lexical(&root.join(p)),
+                        None => continue,
+                    },
+                };
+                // Cargo makes a path dependency a member only under the root.
+                if canonical(&path).starts_with(&root_abs)
+                    && !excluded(&path)
+                    && workspace::has_manifest(&path)
+                {
+                    queue.push_back(path);
+                }
+            }
+        }
+        self.seen_crates.insert(root_abs);
+        Ok(())
     }
 
-    fn walk(&mut self, dir: &Path, krate: usize, module: &[Sym], in_crate: bool) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            self.out
-                .warnings
-                .push(format!("cannot read directory `{}`", tidy(dir)));
+    /// A directory whose Cargo.toml has neither `[package]` nor
+    /// `[workspace]` (an empty one): Cargo would refuse it, but its sources
+    /// are still worth reading, as one crate.
+    fn bare_manifest(&mut self, dir: &Path) {
+        if !self.seen_crates.insert(canonical(dir)) {
             return;
+        }
+        self.out.warnings.push(format!(
+            "`{}` declares neither [package] nor [workspace]: its files are scanned as one crate",
+            tidy(&dir.join("Cargo.toml"))
+        ));
+        let krate = self.add_crate(String::new(), Edition::default());
+        let src = dir.join("src");
+        if src.is_dir() {
+            self.walk(&src, krate, &[], true);
+        } else {
+            self.walk(dir, krate, &[], false);
+        }
+    }
+
+    /// A package's sources: `src/`, and targets declared outside it.
+    fn package(&mut self, dir: &Path, package: &workspace::Package, edition: Edition) {
+        if !self.seen_crates.insert(canonical(dir)) {
+            return;
+        }
+        let krate = self.add_crate(package.name.clone(), edition);
+        let src = dir.join("src");
+        if src.is_dir() && !self.excluded(&src) {
+            self.walk(&src, krate, &[], true);
+        }
+        for path in &package.target_paths {
+            let file = dir.join(path);
+            if !file.starts_with(&src) && file.is_file() && !self.excluded(&file) {
+                let display = tidy(&file);
+                self.file(&file, display, krate, Vec::new());
+            }
+        }
+    }
+
+    /// The `.rs` files under `dir`; outside a crate (`in_crate` false),
+    /// directories with a Cargo.toml are read as crates. Directory symlinks
+    /// are not followed (a link to `.` or `..` would loop), and only regular
+    /// files are opened.
+    fn walk(&mut self, dir: &Path, krate: usize, module: &[Sym], in_crate: bool) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.out
+                    .skipped
+                    .push((tidy(dir), format!("cannot read directory: {e}")));
+                return;
+            }
         };
         let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else {
+            let Ok(mut kind) = entry.file_type() else {
                 continue;
             };
             if self.excluded(&path) {
                 continue;
             }
+            if kind.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(target) if target.is_file() => kind = target.file_type(),
+                    Ok(target) if target.is_dir() => {
+                        if !skipped_dir(&name) {
+                            self.out.warnings.push(format!(
+                                "`{}` is a link to a directory: not followed",
+                                tidy(&path)
+                            ));
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if name.ends_with(".rs") {
+                            self.out
+                                .skipped
+                                .push((tidy(&path), format!("cannot read: {e}")));
+                        }
+                        continue;
+                    }
+                }
+            }
             if kind.is_dir() {
                 if skipped_dir(&name) {
                     continue;
                 }
-                if !in_crate && path.join("Cargo.toml").is_file() {
-                    let _ = self.manifest(&path, None, false);
+                if !in_crate && workspace::has_manifest(&path) {
+                    let _ = self.manifest(&path, false);
                     continue;
                 }
                 let mut inner = module.to_vec();
                 inner.push(super::ir::intern(&name));
                 self.walk(&path, krate, &inner, in_crate);
-            } else if kind.is_file() && name.ends_with(".rs") {
+            } else if name.ends_with(".rs") {
+                if !kind.is_file() {
+                    self.out
+                        .skipped
+                        .push((tidy(&path), "not a regular file".into()));
+                    continue;
+                }
                 let stem = &name[..name.len() - 3];
                 let mut file_module = module.to_vec();
                 let root = in_crate && module.is_empty() && matches!(stem, "lib" | "main");
@@ -444,8 +556,7 @@ impl Walker<'_> {
     }
 
     fn file(&mut self, path: &Path, display: String, krate: usize, module: Vec<Sym>) {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if !self.seen.insert(key) {
+        if !self.seen.insert(canonical(path)) {
             return;
         }
         self.out.files.push(SourceFile {
@@ -489,7 +600,7 @@ fn expand_member(root: &Path, member: &str) -> Vec<PathBuf> {
         }
         current = next;
     }
-    current
+    current.iter().map(|p| lexical(p)).collect()
 }
 
 #[cfg(test)]

@@ -111,26 +111,6 @@ struct Calls {
     params: Vec<Sym>,
 }
 
-/// Names of calls (methods or functions) that make a body matter by themselves.
-fn direct_method(name: &str) -> bool {
-    matches!(
-        name,
-        "load"
-            | "store"
-            | "swap"
-            | "notify_one"
-            | "notify_all"
-            | "join"
-            | "unlocked"
-            | "scope"
-            | "execute"
-            | "get_or_init"
-            | "force"
-    ) || super::guards::lock_method(name).is_some()
-        || name.starts_with("wait")
-        || name.starts_with("spawn")
-}
-
 struct Lower {
     items: FileItems,
     depth: u32,
@@ -543,7 +523,7 @@ impl Lower {
 
     fn note_call(&mut self, owner: Sym, name: Sym, method: bool) {
         if let Some(c) = self.calls.last_mut() {
-            if direct_method(name) {
+            if super::api::makes_relevant(name) {
                 c.direct = true;
             }
             if !method && c.params.contains(&name) {

@@ -18,6 +18,7 @@
 //! 7. inline suppressions ([`suppress`]), the configuration ([`config`]) and
 //!    the baseline ([`baseline`]).
 
+pub mod api;
 pub mod baseline;
 pub mod calls;
 pub mod config;
@@ -27,10 +28,12 @@ pub mod guards;
 pub mod ir;
 pub mod lock_names;
 pub mod lower;
+pub mod old_syntax;
 pub mod parse;
 pub mod summary;
 pub mod suppress;
 pub mod tables;
+pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -88,6 +91,10 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// Lines of the files parsed.
     pub lines: usize,
+    /// Files read (parsed, or found lock-free); skipped ones are not counted.
+    pub files: usize,
+    /// Crates with at least one file read.
+    pub crates: usize,
     /// Files read but not parsed: their crate mentions no lock, atomic or condvar.
     pub lock_free_files: usize,
     /// Findings left out by the baseline.
@@ -117,9 +124,16 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
     clock.lap("read");
     // A crate that mentions no lock, atomic or condvar anywhere is not parsed.
     let mut crate_locks = vec![options.parse_lock_free; found.crates.len()];
+    let mut warnings = found.warnings;
     for (file, text) in found.files.iter().zip(&texts) {
-        if let Ok(text) = text {
-            if !crate_locks[file.krate] && parse::mentions_locks(text) {
+        if let Ok(source) = text {
+            if source.not_utf8 {
+                warnings.push(format!(
+                    "{}: not UTF-8; scanned with the invalid bytes replaced",
+                    file.display
+                ));
+            }
+            if !crate_locks[file.krate] && parse::mentions_locks(&source.text) {
                 crate_locks[file.krate] = true;
             }
         }
@@ -133,14 +147,32 @@ pub fn scan(options: &Options) -> Result<Outcome, Box<InputError>> {
         .iter()
         .map(|f| (f.display.clone(), f.krate))
         .collect();
-    Ok(analyse(
-        options,
-        &found.crates,
-        files,
-        parsed,
-        found.warnings,
-        clock,
-    ))
+    let mut outcome = analyse(options, &found.crates, files, parsed, warnings, clock);
+    let unread = found.skipped.into_iter().map(|(file, reason)| Skipped {
+        file,
+        line: 0,
+        column: 0,
+        reason,
+    });
+    outcome.skipped.splice(0..0, unread);
+    if let Some(scan) = outcome.report.extra.get_mut("scan") {
+        scan["skipped"] = skipped_json(&outcome.skipped);
+    }
+    Ok(outcome)
+}
+
+fn skipped_json(skipped: &[Skipped]) -> serde_json::Value {
+    skipped
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "file": s.file,
+                "line": s.line,
+                "column": s.column,
+                "reason": s.reason,
+            })
+        })
+        .collect()
 }
 
 /// Scans source texts held in memory: each `(name, text)` is a file of one
@@ -269,10 +301,12 @@ fn analyse(
     let mut files = Vec::new();
     let mut items = Vec::new();
     let mut allows: HashMap<String, suppress::FileAllows> = HashMap::new();
+    let mut lock_free_crates = Vec::new();
     for ((display, krate), result) in files_in.into_iter().zip(parsed) {
         let Some(result) = result else {
             // In a crate that mentions no lock: read, and nothing to find.
             outcome.lock_free_files += 1;
+            lock_free_crates.push(krate);
             continue;
         };
         match result {
@@ -309,6 +343,17 @@ fn analyse(
         }
     }
     let scanned = files.len() + outcome.lock_free_files;
+    outcome.files = scanned;
+    // Crates with at least one file read (a crate whose every file was
+    // skipped was not scanned).
+    let mut crates_read = vec![false; crates.len()];
+    for f in &files {
+        crates_read[f.krate] = true;
+    }
+    for &krate in &lock_free_crates {
+        crates_read[krate] = true;
+    }
+    outcome.crates = crates_read.iter().filter(|&&r| r).count();
     let crate_names = crates.iter().map(|c| c.name.clone()).collect();
     let tables = tables::Tables::build(crate_names, files, items);
     lap("tables");
@@ -392,21 +437,11 @@ fn analyse(
             ..Summary::default()
         },
     );
-    let skipped: Vec<serde_json::Value> = outcome
-        .skipped
-        .iter()
-        .map(|s| {
-            serde_json::json!({
-                "file": s.file,
-                "line": s.line,
-                "column": s.column,
-                "reason": s.reason,
-            })
-        })
-        .collect();
+    let skipped = skipped_json(&outcome.skipped);
     report.extra.insert(
         "scan".into(),
         serde_json::json!({
+            "crates": outcome.crates,
             "lines": outcome.lines,
             "parsed": scanned - outcome.lock_free_files,
             "lock_free_files": outcome.lock_free_files,

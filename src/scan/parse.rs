@@ -78,13 +78,39 @@ pub fn parallel<T: Send>(count: usize, jobs: usize, work: impl Fn(usize) -> T + 
 }
 
 /// A file read from disk: its text, or why it could not be used.
-pub type Read = Result<String, String>;
+pub type Read = Result<Source, String>;
 
-/// Reads every file (in parallel).
+/// A file's text.
+#[derive(Debug)]
+pub struct Source {
+    pub text: String,
+    /// The file is not UTF-8: the text has its invalid bytes replaced (a
+    /// Latin-1 comment should not hide the locks around it).
+    pub not_utf8: bool,
+}
+
+/// Reads every file (in parallel). Only regular files are opened: reading
+/// a FIFO would block the scan.
 pub fn read_all(files: &[SourceFile], jobs: usize) -> Vec<Read> {
-    parallel(files.len(), jobs, |i| match std::fs::read(&files[i].path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| "not UTF-8".to_string()),
-        Err(e) => Err(format!("cannot read: {e}")),
+    parallel(files.len(), jobs, |i| read(&files[i].path))
+}
+
+fn read(path: &std::path::Path) -> Read {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return Err("not a regular file".into()),
+        Err(e) => return Err(format!("cannot read: {e}")),
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Source {
+            text,
+            not_utf8: false,
+        },
+        Err(e) => Source {
+            text: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            not_utf8: true,
+        },
     })
 }
 
@@ -102,7 +128,8 @@ pub fn mentions_locks(text: &str) -> bool {
 }
 
 /// Parses the files whose entry in `wanted` is true (the others are
-/// `None`), from the texts read.
+/// `None`), from the texts read. A file that could not be read is skipped
+/// whether wanted or not: it was never seen to be lock-free.
 pub fn parse_all(
     files: &[SourceFile],
     texts: &[Read],
@@ -110,11 +137,9 @@ pub fn parse_all(
     jobs: usize,
 ) -> Vec<Option<Parsed>> {
     parallel(files.len(), jobs, |i| {
-        if !wanted[i] {
-            return None;
-        }
         let text = match &texts[i] {
-            Ok(text) => text,
+            Ok(_) if !wanted[i] => return None,
+            Ok(source) => &source.text,
             Err(reason) => {
                 return Some(Parsed::Skipped {
                     line: 0,
@@ -144,7 +169,11 @@ pub fn parse_text(text: &str, module: &[super::ir::Sym]) -> Parsed {
             reason: format!("brackets nest deeper than {MAX_NESTING} levels"),
         };
     }
-    match syn::parse_file(text) {
+    // 2015-edition code syn's grammar no longer takes (anonymous trait
+    // method parameters) gets a second, tolerant parse before it is skipped.
+    let parsed =
+        syn::parse_file(text).or_else(|e| super::old_syntax::parse_tolerant(text).ok_or(e));
+    match parsed {
         Ok(ast) => {
             let mut items = super::lower::lower_file(&ast, module);
             drop(ast);

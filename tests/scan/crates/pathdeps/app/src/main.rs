@@ -1,0 +1,4 @@
+fn main() {
+    let store = pd_core::Store::default();
+    store.put(1);
+}

@@ -1,0 +1,1 @@
+pub fn shared() -> u8 { 1 }

@@ -1,0 +1,8 @@
+//! A workspace of its own: its double lock must not be reported.
+use std::sync::Mutex;
+
+pub fn twice(m: &Mutex<u8>) {
+    let a = m.lock().unwrap();
+    let b = m.lock().unwrap();
+    drop((a, b));
+}

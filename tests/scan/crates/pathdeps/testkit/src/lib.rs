@@ -1,0 +1,1 @@
+pub fn fixture() -> u8 { 2 }
