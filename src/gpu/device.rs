@@ -41,7 +41,7 @@ use crate::analysis::streams::{
     BufferId, DefaultStream, EventId, OpKind, Recorded, Setup, Space, StreamId,
 };
 use crate::event::{Action, Site};
-use crate::runtime::engine::Engine;
+use crate::runtime::Engine;
 use crate::runtime::execution;
 
 /// A GPU, as the CUDA runtime presents one: its default stream, streams,
