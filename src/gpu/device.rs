@@ -41,8 +41,8 @@ use crate::analysis::streams::{
     BufferId, DefaultStream, EventId, OpKind, Recorded, Setup, Space, StreamId,
 };
 use crate::event::{Action, Site};
-use crate::runtime::Engine;
 use crate::runtime::execution;
+use crate::runtime::Engine;
 
 /// A GPU, as the CUDA runtime presents one: its default stream, streams,
 /// memory and events.
