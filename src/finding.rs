@@ -300,6 +300,12 @@ pub fn dedup(findings: &mut Vec<Finding>) {
     });
 }
 
+/// `1 error`, `2 errors`: a count with its noun, for messages and summaries.
+pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

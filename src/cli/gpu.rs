@@ -13,6 +13,7 @@ use serde_json::json;
 use std::path::PathBuf;
 
 use super::{Failure, OutputArgs};
+use crate::finding::plural;
 use crate::gpu::{Checker, DefaultStream};
 use crate::input::gpu_trace::{self, GpuTrace};
 use crate::input::InputError;
@@ -79,8 +80,6 @@ pub fn report(mut trace: GpuTrace, lenient: bool) -> Result<Report, Box<InputErr
         DefaultStream::Legacy => "legacy default stream",
         DefaultStream::PerThread => "per-thread default stream",
     };
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut report = Report::new(
         findings,
         Summary {
@@ -93,10 +92,10 @@ pub fn report(mut trace: GpuTrace, lenient: bool) -> Result<Report, Box<InputErr
     report.preamble.push(format!(
         "GPU trace {}: {}, {} ({mode}), {}, {}; {}.",
         trace.name,
-        plural(read.ops, "op", "ops"),
-        plural(setup.streams.len(), "stream", "streams"),
-        plural(threads, "host thread", "host threads"),
-        plural(setup.names.buffers.len(), "buffer", "buffers"),
+        plural(read.ops as u64, "op", "ops"),
+        plural(setup.streams.len() as u64, "stream", "streams"),
+        plural(threads as u64, "host thread", "host threads"),
+        plural(setup.names.buffers.len() as u64, "buffer", "buffers"),
         if lenient {
             "`free` synchronizes the device (--lenient)"
         } else {

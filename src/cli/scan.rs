@@ -146,9 +146,5 @@ pub fn run(args: &ScanArgs) -> Result<i32, Failure> {
 
 /// `1 file`, `3 files`.
 fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    crate::finding::plural(n as u64, noun, &format!("{noun}s"))
 }

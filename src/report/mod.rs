@@ -91,11 +91,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// `1 error`, `2 errors`.
-pub(crate) fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub(crate) use crate::finding::plural;
 
 /// The result of one command or one model run.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -161,7 +161,7 @@ fn group_finding(graph: &LockGraph, members: &[&KeptCycle]) -> Finding {
         let more = members.len() - 1 - others.len();
         finding = finding.with_note(format!(
             "the same locks also close {}: {}{}; one global order for the group ends them all",
-            crate::report::plural((members.len() - 1) as u64, "other cycle", "other cycles"),
+            crate::finding::plural((members.len() - 1) as u64, "other cycle", "other cycles"),
             others.join(", "),
             if more > 0 {
                 format!(" and {more} more")

@@ -91,7 +91,7 @@ pub(crate) fn relock_findings(facts: &[Acquisition]) -> Vec<Finding> {
         if others > 0 {
             findings[index].notes.push(format!(
                 "also reached from {} with the read guard held",
-                crate::report::plural(others as u64, "other caller", "other callers")
+                crate::finding::plural(others as u64, "other caller", "other callers")
             ));
         }
     }
